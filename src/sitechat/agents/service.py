@@ -1,0 +1,199 @@
+"""Agents, passwords, console sessions and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from sitechat.actors import AgentActor
+from sitechat.agents.models import Agent, AgentSession, AgentWebsite, ApiToken
+from sitechat.agents.schemas import AgentCreate
+from sitechat.db.base import utcnow
+from sitechat.db.uow import UnitOfWork
+from sitechat.errors import Conflict, Forbidden, InvalidCredentials, NotFound, Unauthorized
+from sitechat.websites import service as websites
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong
+# password and response time does not reveal which agents exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+TOKEN_PREFIX = "sct_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def create(uow: UnitOfWork, data: AgentCreate, *, by: AgentActor | None = None) -> Agent:
+    if by is not None:
+        if not by.is_manager:
+            raise Forbidden("Only owners and admins add agents.")
+        if data.role == "owner" and by.role != "owner":
+            raise Forbidden("Only an owner may add another owner.")
+    for website_id in data.website_ids:
+        await websites.get(uow, website_id)
+    existing = await uow.session.scalar(select(Agent.id).where(Agent.email == data.email))
+    if existing is not None:
+        raise Conflict("An agent with that email exists.")
+    agent = Agent(email=data.email, name=data.name, role=data.role, password_hash=hash_password(data.password))
+    uow.session.add(agent)
+    try:
+        await uow.session.flush()
+    except IntegrityError:
+        raise Conflict("An agent with that email exists.") from None
+    for website_id in sorted(set(data.website_ids)):
+        uow.session.add(AgentWebsite(agent_id=agent.id, website_id=website_id))
+    await uow.session.flush()
+    return agent
+
+
+async def count(uow: UnitOfWork) -> int:
+    return len((await uow.session.scalars(select(Agent.id).limit(1))).all())
+
+
+async def website_ids_of(uow: UnitOfWork, agent: Agent) -> frozenset[str] | None:
+    if agent.role in ("owner", "admin"):
+        return None
+    rows = await uow.session.scalars(select(AgentWebsite.website_id).where(AgentWebsite.agent_id == agent.id))
+    return frozenset(rows.all())
+
+
+async def actor_for(uow: UnitOfWork, agent: Agent) -> AgentActor:
+    return AgentActor(
+        agent_id=agent.id,
+        name=agent.name,
+        email=agent.email,
+        role=agent.role,
+        website_ids=await website_ids_of(uow, agent),
+    )
+
+
+async def authenticate(uow: UnitOfWork, email: str, password: str) -> Agent:
+    agent = await uow.session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None:
+        verify_password(_DUMMY_HASH, password)
+        raise InvalidCredentials()
+    if not verify_password(agent.password_hash, password) or agent.disabled:
+        raise InvalidCredentials()
+    if _hasher.check_needs_rehash(agent.password_hash):
+        agent.password_hash = hash_password(password)
+    return agent
+
+
+async def start_session(uow: UnitOfWork, agent: Agent, ttl_seconds: int) -> tuple[str, str]:
+    """Returns (cookie value, csrf token)."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    uow.session.add(
+        AgentSession(
+            token_hash=_sha256(token),
+            agent_id=agent.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await uow.session.flush()
+    return token, csrf
+
+
+async def end_session(uow: UnitOfWork, token: str) -> None:
+    await uow.session.execute(delete(AgentSession).where(AgentSession.token_hash == _sha256(token)))
+
+
+async def from_session(uow: UnitOfWork, token: str) -> tuple[Agent, AgentSession]:
+    row = await uow.session.get(AgentSession, _sha256(token))
+    if row is None or row.expires_at <= utcnow():
+        raise Unauthorized("Your session has ended; sign in again.")
+    agent = await uow.session.get(Agent, row.agent_id)
+    if agent is None or agent.disabled:
+        raise Unauthorized()
+    return agent, row
+
+
+def csrf_ok(session: AgentSession, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(session.csrf_token.encode(), presented.encode())
+
+
+async def from_api_token(uow: UnitOfWork, token: str) -> Agent:
+    # The lookup is by SHA-256 of a 256-bit random token: nothing to learn from timing.
+    row = await uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("Invalid or revoked API token.")
+    agent = await uow.session.get(Agent, row.agent_id)
+    if agent is None or agent.disabled:
+        raise Unauthorized()
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return agent
+
+
+async def create_token(uow: UnitOfWork, actor: AgentActor, name: str) -> tuple[ApiToken, str]:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(agent_id=actor.agent_id, name=name, token_hash=_sha256(secret))
+    uow.session.add(token)
+    await uow.session.flush()
+    return token, secret
+
+
+async def list_tokens(uow: UnitOfWork, actor: AgentActor) -> list[ApiToken]:
+    rows = await uow.session.scalars(
+        select(ApiToken).where(ApiToken.agent_id == actor.agent_id).order_by(ApiToken.created_at)
+    )
+    return list(rows.all())
+
+
+async def revoke_token(uow: UnitOfWork, actor: AgentActor, token_id: str) -> ApiToken:
+    token = await uow.session.get(ApiToken, token_id)
+    if token is None or token.agent_id != actor.agent_id:
+        raise NotFound("No such token.")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
+
+
+async def get(uow: UnitOfWork, actor: AgentActor, agent_id: str) -> Agent:
+    agent = await uow.session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("No such agent.")
+    if not actor.is_manager and agent_id != actor.agent_id:
+        # Agents see colleagues who share one of their websites, and only those.
+        shared = await uow.session.scalar(
+            select(AgentWebsite.website_id).where(
+                AgentWebsite.agent_id == agent_id,
+                AgentWebsite.website_id.in_(actor.website_ids or frozenset()),
+            )
+        )
+        if shared is None and agent.role == "agent":
+            raise NotFound("No such agent.")
+    return agent
+
+
+async def list_visible(uow: UnitOfWork, actor: AgentActor) -> list[Agent]:
+    stmt = select(Agent).order_by(Agent.created_at)
+    if not actor.is_manager:
+        colleague_ids = select(AgentWebsite.agent_id).where(
+            AgentWebsite.website_id.in_(actor.website_ids or frozenset())
+        )
+        stmt = stmt.where(
+            (Agent.id.in_(colleague_ids)) | (Agent.id == actor.agent_id) | (Agent.role != "agent")
+        )
+    return list((await uow.session.scalars(stmt)).all())

@@ -1,0 +1,71 @@
+"""create_app(settings): routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from sitechat import __version__
+from sitechat.agents.endpoints import router as agents_router
+from sitechat.config import Settings, load_settings
+from sitechat.context import build_context
+from sitechat.conversations.endpoints import router as conversations_router
+from sitechat.http import get_ctx, install_error_handlers
+from sitechat.pages import router as pages_router
+from sitechat.paths import STATIC_DIR
+from sitechat.realtime.endpoints import router as ws_router
+from sitechat.websites.endpoints import router as websites_router
+from sitechat.widget.endpoints import router as widget_router
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = await build_context(settings)
+        app.state.ctx = ctx
+        log.info("sitechat %s ready on %s (database: %s, broker: %s)", __version__, settings.public_url,
+                 "sqlite" if settings.is_sqlite else "postgresql", "redis" if settings.redis_url else "memory")
+        try:
+            yield
+        finally:
+            for conn in list(ctx.connections):
+                conn.close_soon(1001, "server shutting down")
+            await ctx.close()
+
+    app = FastAPI(
+        title="sitechat",
+        version=__version__,
+        description="Live chat for websites. Errors are `{\"error\": code, \"detail\": …}`.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(agents_router)
+    app.include_router(websites_router)
+    app.include_router(conversations_router)
+    app.include_router(widget_router)
+    app.include_router(ws_router)
+    app.include_router(pages_router)
+    STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> dict[str, str]:
+        ctx = get_ctx(request)
+        async with ctx.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    return app

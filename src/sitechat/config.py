@@ -1,0 +1,141 @@
+"""Settings, read from the environment with the prefix ``SITECHAT_``.
+
+A wrong setting stops start-up with a message naming the setting (see ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SITECHAT_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file, the secret key and uploads live.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    redis_url: str | None = Field(default=None, description="Redis URL; enables cross-node fanout, presence and shared rate limits.")
+    secret_key: str = Field(default="", description="Signs visitor tokens; generated once into data_dir when unset.")
+    public_url: str = Field(default="", description="URL the server is reached at; default http://HOST:PORT.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "info"
+
+    admin_email: str | None = None
+    admin_password: str | None = None
+
+    max_message_chars: int = Field(default=5000, ge=1, le=100_000)
+    max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
+    ws_send_queue: int = Field(default=256, ge=8, description="Frames buffered per connection before it is closed as too slow.")
+    heartbeat_interval: float = Field(default=25.0, gt=0)
+    heartbeat_timeout: float = Field(default=60.0, gt=0)
+    hello_timeout: float = Field(default=10.0, gt=0)
+    visitor_token_ttl: int = Field(default=3600, ge=60)
+    session_ttl: int = Field(default=14 * 24 * 3600, ge=300)
+    cookie_secure: bool | None = Field(default=None, description="Secure cookies; default: on when public_url is https.")
+
+    rate_login: str = "10/minute"
+    rate_ws_frames: str = "30/second"
+    rate_messages: str = "60/minute"
+    rate_widget_config: str = "60/minute"
+
+    db_pool_size: int = Field(default=10, ge=1)
+    # Set when public_url was derived from host and port (so --port can move it).
+    public_url_derived: bool = Field(default=False, exclude=True)
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, v: str) -> str:
+        if not v:
+            return v
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL such as https://chat.example.com")
+        return v.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, v: str) -> str:
+        if v and not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            if v.startswith(("postgres://", "postgresql://")):
+                return "postgresql+asyncpg://" + v.split("://", 1)[1]
+            if v.startswith("sqlite://"):
+                return "sqlite+aiosqlite://" + v.split("://", 1)[1]
+            raise ValueError("must be a postgresql:// or sqlite:// URL")
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not v.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, v: str) -> str:
+        if v.lower() not in ("critical", "error", "warning", "info", "debug"):
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return v.lower()
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def ws_base(self) -> str:
+        parts = urlsplit(self.public_url)
+        return ("wss" if parts.scheme == "https" else "ws") + "://" + parts.netloc
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def finalize(self) -> Settings:
+        """Fill the defaults that depend on other settings (URLs, SQLite path, secret key)."""
+        if not self.public_url:
+            self.public_url = f"http://{self.host}:{self.port}"
+            self.public_url_derived = True
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///{(self.data_dir / 'sitechat.db').resolve()}"
+        if not self.secret_key:
+            key_file = self.data_dir / "secret_key"
+            if key_file.exists():
+                self.secret_key = key_file.read_text().strip()
+            else:
+                self.secret_key = secrets.token_urlsafe(48)
+                key_file.touch(mode=0o600)
+                key_file.write_text(self.secret_key)
+        if len(self.secret_key) < 32:
+            raise SettingsError("SITECHAT_SECRET_KEY: must be at least 32 characters")
+        return self
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "SITECHAT_" + "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"{name}: {err['msg']}")
+        raise SettingsError("; ".join(lines)) from None
+    return settings.finalize()

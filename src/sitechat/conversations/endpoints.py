@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.exc import IntegrityError
+
+from sitechat.conversations import service
+from sitechat.conversations.schemas import (
+    AssignIn,
+    ConversationPage,
+    MessagePage,
+    SendIn,
+    SendOut,
+    StatusFilter,
+)
+from sitechat.http import Auth, agent_auth
+from sitechat.realtime.protocol import ConversationOut
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+
+@router.get("", response_model=ConversationPage)
+async def list_conversations(
+    auth: Auth = Depends(agent_auth),
+    website_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: StatusFilter = "open",
+    assignee: Annotated[str | None, Query(max_length=40, description="me, unassigned or an agent id")] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationPage:
+    async with auth.ctx.uow() as uow:
+        items, next_cursor = await service.list_conversations(
+            uow, auth.actor, website_id=website_id, status=status, assignee=assignee, cursor=cursor, limit=limit
+        )
+    return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(conversation_id: str, auth: Auth = Depends(agent_auth)) -> ConversationOut:
+    async with auth.ctx.uow() as uow:
+        return await service.get_out(uow, auth.actor, conversation_id)
+
+
+@router.get("/{conversation_id}/messages", response_model=MessagePage)
+async def list_messages(
+    conversation_id: str,
+    auth: Auth = Depends(agent_auth),
+    after_seq: Annotated[int | None, Query(ge=0)] = None,
+    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MessagePage:
+    async with auth.ctx.uow() as uow:
+        rows, has_more = await service.list_messages(
+            uow, auth.actor, conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
+        )
+    return MessagePage(items=[service.message_out(m) for m in rows], has_more=has_more)
+
+
+@router.post("/{conversation_id}/messages", response_model=SendOut, status_code=201)
+async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(agent_auth)) -> SendOut:
+    for attempt in (1, 2):
+        try:
+            async with auth.ctx.uow() as uow:
+                result = await service.send_message(
+                    uow,
+                    auth.actor,
+                    body=data.body,
+                    max_chars=auth.ctx.settings.max_message_chars,
+                    conversation_id=conversation_id,
+                    client_msg_id=data.client_msg_id,
+                )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return SendOut(conversation_id=result.conversation.id, created=result.created, message=service.message_out(result.message))
+
+
+@router.post("/{conversation_id}/assign", response_model=ConversationOut)
+async def assign(conversation_id: str, data: AssignIn, auth: Auth = Depends(agent_auth)) -> ConversationOut:
+    async with auth.ctx.uow() as uow:
+        return await service.assign(uow, auth.actor, conversation_id, data.agent_id)
+
+
+@router.post("/{conversation_id}/resolve", response_model=ConversationOut)
+async def resolve(conversation_id: str, auth: Auth = Depends(agent_auth)) -> ConversationOut:
+    async with auth.ctx.uow() as uow:
+        return await service.set_status(uow, auth.actor, conversation_id, "resolved")
+
+
+@router.post("/{conversation_id}/reopen", response_model=ConversationOut)
+async def reopen(conversation_id: str, auth: Auth = Depends(agent_auth)) -> ConversationOut:
+    async with auth.ctx.uow() as uow:
+        return await service.set_status(uow, auth.actor, conversation_id, "open")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sitechat.realtime.protocol import ClientMsgId, ConversationOut, MessageOut
+
+StatusFilter = Literal["open", "pending", "resolved", "snoozed", "all"]
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessagePage(BaseModel):
+    items: list[MessageOut]
+    has_more: bool
+
+
+class SendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: Annotated[str, Field(min_length=1)]
+    client_msg_id: ClientMsgId | None = None
+
+
+class SendOut(BaseModel):
+    conversation_id: str
+    created: bool
+    message: MessageOut
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agent_id: Annotated[str, Field(min_length=1, max_length=40)] | None

@@ -1,0 +1,95 @@
+"""One error family with stable, machine-readable codes.
+
+HTTP answers ``{"error": code, "detail": ...}``; WebSockets send the same code in an
+``error`` frame. Codes are part of the public API: never rename one.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SitechatError(Exception):
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+    default_detail: ClassVar[str] = "Something went wrong."
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail or self.default_detail
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class BadRequest(SitechatError):
+    code = "bad_request"
+    status = 400
+    default_detail = "The request is malformed."
+
+
+class BadJSON(BadRequest):
+    code = "bad_json"
+    default_detail = "The body is not valid JSON."
+
+
+class ValidationFailed(SitechatError):
+    code = "validation_error"
+    status = 422
+    default_detail = "Some fields are invalid."
+
+
+class MessageTooLong(ValidationFailed):
+    code = "message_too_long"
+
+
+class Unauthorized(SitechatError):
+    code = "unauthorized"
+    status = 401
+    default_detail = "Sign in first."
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    default_detail = "Wrong email or password."
+
+
+class Forbidden(SitechatError):
+    code = "forbidden"
+    status = 403
+    default_detail = "You may not do that."
+
+
+class CSRFFailed(Forbidden):
+    code = "csrf_failed"
+    default_detail = "Missing or wrong X-CSRF-Token header."
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
+    default_detail = "This website does not allow chat from that origin."
+
+
+class NotFound(SitechatError):
+    code = "not_found"
+    status = 404
+    default_detail = "Not found."
+
+
+class WebsiteNotFound(NotFound):
+    code = "website_not_found"
+    default_detail = "No such website."
+
+
+class Conflict(SitechatError):
+    code = "conflict"
+    status = 409
+    default_detail = "That conflicts with existing data."
+
+
+class RateLimited(SitechatError):
+    code = "rate_limited"
+    status = 429
+    default_detail = "Too many requests; slow down."
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = max(1, retry_after)

@@ -1,0 +1,100 @@
+"""HTTP plumbing shared by every domain: auth dependencies, CSRF, origins, errors."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sitechat.actors import AgentActor
+from sitechat.agents import service as agents
+from sitechat.context import AppContext
+from sitechat.errors import CSRFFailed, SitechatError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "sitechat_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def same_origin(origin: str | None, host: str | None, public_origin: str) -> bool:
+    """True for our own pages: the Origin is the configured public origin, or the
+    origin of the Host the request was sent to."""
+    if not origin:
+        return False
+    if origin == public_origin:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    ctx: AppContext
+    actor: AgentActor
+    session_token: str | None  # set when authenticated by the console cookie
+
+
+async def agent_auth(request: Request) -> Auth:
+    """Bearer API token, or the console session cookie (with CSRF on writes)."""
+    ctx = get_ctx(request)
+    header = request.headers.get("authorization", "")
+    async with ctx.uow() as uow:
+        if header.lower().startswith("bearer "):
+            agent = await agents.from_api_token(uow, header[7:].strip())
+            return Auth(ctx=ctx, actor=await agents.actor_for(uow, agent), session_token=None)
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            raise Unauthorized()
+        agent, session = await agents.from_session(uow, token)
+        if request.method not in SAFE_METHODS and not agents.csrf_ok(session, request.headers.get(CSRF_HEADER)):
+            raise CSRFFailed()
+        return Auth(ctx=ctx, actor=await agents.actor_for(uow, agent), session_token=token)
+
+
+def error_body(code: str, detail: object) -> dict[str, object]:
+    return {"error": code, "detail": detail}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SitechatError)
+    async def _sitechat_error(_request: Request, exc: SitechatError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("bad_json", "The body is not valid JSON."), status_code=400)
+        fields = [
+            {"field": ".".join(str(x) for x in e["loc"] if x != "body"), "message": e["msg"]} for e in errors[:20]
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        body = error_body("validation_error", detail)
+        body["fields"] = fields
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        code = codes.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(error_body("internal_error", "Something went wrong."), status_code=500)

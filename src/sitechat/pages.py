@@ -1,0 +1,74 @@
+"""HTML shells: the agent console and the demo host page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+
+from sitechat.http import get_ctx
+from sitechat.websites import service as websites
+from sitechat.websites.models import Website
+
+router = APIRouter(include_in_schema=False)
+
+CONSOLE_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sitechat console</title>
+<link rel="stylesheet" href="/static/console/console.css">
+</head><body><div id="app"></div>
+<script src="/static/console/console.js"></script>
+</body></html>
+"""
+
+DEMO_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Acme Widgets — sitechat demo</title>
+</head><body>
+<h1>Acme Widgets</h1>
+<p>This page stands in for a customer's website. The chat button in the corner is the
+sitechat widget, installed with the snippet below. Open <a href="/console">the console</a>
+in another window, sign in, and talk to yourself.</p>
+<pre>{snippet_escaped}</pre>
+{snippet}
+</body></html>
+"""
+
+
+def _console_headers(ws_base: str) -> dict[str, str]:
+    csp = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        f"connect-src 'self' {ws_base}; media-src 'self' data:; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'self'"
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cache-Control": "no-cache",
+    }
+
+
+@router.get("/")
+async def index() -> RedirectResponse:
+    return RedirectResponse("/console")
+
+
+@router.get("/console")
+async def console(request: Request) -> HTMLResponse:
+    return HTMLResponse(CONSOLE_HTML, headers=_console_headers(get_ctx(request).settings.ws_base))
+
+
+@router.get("/demo")
+async def demo(request: Request) -> HTMLResponse:
+    import html
+
+    ctx = get_ctx(request)
+    async with ctx.uow() as uow:
+        site = await uow.session.scalar(select(Website).order_by(Website.created_at).limit(1))
+    if site is None:
+        return HTMLResponse("<p>No website yet: run <code>sitechat website create</code>.</p>", status_code=404)
+    snippet = websites.install_snippet(ctx.settings.public_url, site.id)
+    return HTMLResponse(DEMO_HTML.format(snippet=snippet, snippet_escaped=html.escape(snippet)))

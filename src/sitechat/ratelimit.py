@@ -1,0 +1,45 @@
+"""Rate limits with the ``limits`` library: in memory, or in Redis so they hold across nodes.
+
+Used for HTTP endpoints and for WebSocket frames alike.
+"""
+
+from __future__ import annotations
+
+import time
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from sitechat.errors import RateLimited
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None) -> None:
+        self._storage: Storage
+        if redis_url:
+            self._storage = RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="sitechat:rl")
+        else:
+            self._storage = MemoryStorage()
+        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._items: dict[str, RateLimitItem] = {}
+
+    def _item(self, rule: str) -> RateLimitItem:
+        item = self._items.get(rule)
+        if item is None:
+            item = self._items[rule] = parse(rule)
+        return item
+
+    async def allow(self, rule: str, *keys: str) -> bool:
+        return await self._strategy.hit(self._item(rule), *keys)
+
+    async def check(self, rule: str, *keys: str) -> None:
+        """Count a hit; raise RateLimited (with Retry-After) when over the limit."""
+        item = self._item(rule)
+        if await self._strategy.hit(item, *keys):
+            return
+        stats = await self._strategy.get_window_stats(item, *keys)
+        raise RateLimited(retry_after=int(stats.reset_time - time.time()) + 1)
+
+    async def reset(self) -> None:
+        await self._storage.reset()

@@ -1,0 +1,391 @@
+"""One WebSocket: its send queue and writer, its per-conversation cursors, its frames.
+
+Nothing lost, nothing shown twice: each connection keeps, per conversation, the last seq
+it sent. A live message at or below it is a duplicate and is dropped; one beyond the next
+is preceded by the missing ones read from the database. The same rule serves resume after
+reconnect and events that two nodes publish out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from sitechat.actors import Actor, AgentActor, VisitorActor
+from sitechat.conversations import service as conversations
+from sitechat.db.base import new_id
+from sitechat.errors import NotFound, SitechatError
+from sitechat.realtime import protocol as p
+from sitechat.realtime import topics
+
+if TYPE_CHECKING:
+    from sitechat.context import AppContext
+
+log = logging.getLogger(__name__)
+
+# Frames rejected for rate before the connection is closed with RATE_LIMITED.
+MAX_STRIKES = 20
+
+
+class Closed(Exception):
+    pass
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, ctx: AppContext, actor: Actor) -> None:
+        self.ws = ws
+        self.ctx = ctx
+        self.actor = actor
+        self.id = new_id("conn", 12)
+        self.cursors: dict[str, int] = {}
+        self.topics: set[str] = set()
+        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=ctx.settings.ws_send_queue)
+        self._closing = False
+        self._close_code: tuple[int, str] | None = None
+        self._last_heard = time.monotonic()
+        self._strikes = 0
+        self._reader_task: asyncio.Task[Any] | None = None
+        self._writer_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+
+    # --- outbound ----------------------------------------------------------------------
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        if self._closing:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            # One slow socket must never stall a broadcast: drop it, it will resume.
+            self.close_soon(p.CloseCode.TOO_SLOW, "too slow")
+
+    def send(self, frame: BaseModel | dict[str, Any]) -> None:
+        self._put(("frame", frame))
+
+    def on_event(self, topic: str, event: dict[str, Any]) -> None:
+        self._put(("event", event))
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._close_code is None:
+            self._close_code = (code, reason)
+        self._closing = True
+        try:
+            self._queue.put_nowait(("close", None))  # flush what is queued, then close
+        except asyncio.QueueFull:
+            # The writer may be stuck on a socket that does not read: stop it now.
+            if self._writer_task is not None:
+                self._writer_task.cancel()
+
+    async def _write(self, frame: BaseModel | dict[str, Any]) -> None:
+        text = frame.model_dump_json() if isinstance(frame, BaseModel) else json.dumps(frame, separators=(",", ":"))
+        await self.ws.send_text(text)
+
+    async def _writer(self) -> None:
+        """The only task that writes to the socket. When it ends, the connection ends."""
+        try:
+            while True:
+                kind, item = await self._queue.get()
+                if kind == "close":
+                    break
+                if kind == "frame":
+                    await self._write(item)
+                elif kind == "event":
+                    await self._deliver_event(item)
+                elif kind == "replay":
+                    await self._replay()
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        except Exception:
+            log.exception("connection writer failed")
+            self._close_code = self._close_code or (1011, "internal error")
+        finally:
+            self._closing = True
+            code, reason = self._close_code or (1000, "")
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.ws.close(code, reason), timeout=2)
+            if self._reader_task is not None and self._reader_task is not asyncio.current_task():
+                self._reader_task.cancel()
+
+    def start(self) -> None:
+        """Start the writer and the heartbeat; the calling task becomes the reader."""
+        self._reader_task = asyncio.current_task()
+        self._writer_task = asyncio.create_task(self._writer(), name=f"ws-writer-{self.id}")
+        self._heartbeat_task = asyncio.create_task(self.heartbeat(), name=f"ws-heartbeat-{self.id}")
+
+    async def stop(self) -> None:
+        """Reader side is done: let the writer flush what it has, then end everything."""
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+        if self._writer_task is not None and not self._writer_task.done():
+            self.close_soon(1000, "")
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer_task), timeout=2)
+            except (TimeoutError, asyncio.CancelledError, Exception):
+                self._writer_task.cancel()
+
+    # --- message ordering ----------------------------------------------------------------
+
+    async def _send_message(self, conv_id: str, frame: dict[str, Any]) -> None:
+        await self._write(frame)
+        self.cursors[conv_id] = int(frame["message"]["seq"])
+
+    async def _fill(self, conv_id: str, after: int, upto: int | None, website_id: str | None) -> None:
+        while True:
+            async with self.ctx.uow() as uow:
+                rows = await conversations.messages_between(uow, conv_id, after, upto, limit=500)
+            for m in rows:
+                frame = p.MessageFrame(conversation_id=conv_id, website_id=website_id, message=conversations.message_out(m))
+                await self._send_message(conv_id, frame.model_dump(mode="json"))
+                after = m.seq
+            if len(rows) < 500:
+                return
+
+    async def _deliver_event(self, event: dict[str, Any]) -> None:
+        kind = event.get("type", "")
+        if kind.startswith("_"):
+            await self._internal(event)
+            return
+        if kind == "message":
+            conv_id = str(event["conversation_id"])
+            seq = int(event["message"]["seq"])
+            cur = self.cursors.get(conv_id)
+            if cur is None:
+                cur = seq - 1  # first sight of this conversation on this connection
+            if seq <= cur:
+                return
+            if seq > cur + 1:
+                await self._fill(conv_id, cur, seq - 1, event.get("website_id"))
+            await self._send_message(conv_id, event)
+            return
+        if kind == "typing" and isinstance(self.actor, AgentActor):
+            sender = event.get("sender") or {}
+            if sender.get("kind") == "agent" and sender.get("id") == self.actor.agent_id:
+                return
+        await self._write(event)
+
+    async def _replay(self) -> None:
+        website_id = None
+        for conv_id, after in list(self.cursors.items()):
+            if isinstance(self.actor, AgentActor):
+                async with self.ctx.uow() as uow:
+                    website_id = (await conversations.get_for(uow, self.actor, conv_id)).website_id
+            await self._fill(conv_id, after, None, website_id)
+
+    # --- internal events (membership) ----------------------------------------------------
+
+    async def _internal(self, event: dict[str, Any]) -> None:
+        if not isinstance(self.actor, AgentActor):
+            return
+        kind = event["type"]
+        wid = str(event.get("website_id", ""))
+        if kind == "_website.created" and self.actor.is_manager:
+            await self.subscribe(topics.website(wid))
+        elif kind == "_membership" and self.actor.website_ids is not None:
+            ids = set(self.actor.website_ids)
+            if event.get("member"):
+                ids.add(wid)
+                await self.subscribe(topics.website(wid))
+            else:
+                ids.discard(wid)
+                await self.unsubscribe(topics.website(wid))
+            self.actor = AgentActor(
+                agent_id=self.actor.agent_id,
+                name=self.actor.name,
+                email=self.actor.email,
+                role=self.actor.role,
+                website_ids=frozenset(ids),
+            )
+
+    async def subscribe(self, topic: str) -> None:
+        if topic not in self.topics:
+            self.topics.add(topic)
+            await self.ctx.hub.subscribe(self, topic)
+
+    async def unsubscribe(self, topic: str) -> None:
+        if topic in self.topics:
+            self.topics.discard(topic)
+            await self.ctx.hub.unsubscribe(self, topic)
+
+    async def unsubscribe_all(self) -> None:
+        for topic in list(self.topics):
+            await self.unsubscribe(topic)
+
+    # --- inbound ---------------------------------------------------------------------------
+
+    def error(self, code: str, detail: str, ref: str | None = None) -> None:
+        self.send(p.ErrorFrame(id=ref, code=code, detail=detail))
+
+    async def receive_text(self) -> str | None:
+        """The next text frame, or None when the client has gone."""
+        while True:
+            msg = await self.ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return None
+            self._last_heard = time.monotonic()
+            text = msg.get("text")
+            if text is None:
+                self.error("invalid_frame", "Frames are JSON text; binary frames are not accepted.")
+                continue
+            if len(text) > self.ctx.settings.max_frame_bytes:
+                self.error("frame_too_large", f"A frame may be at most {self.ctx.settings.max_frame_bytes} bytes.")
+                continue
+            return str(text)
+
+    def parse(self, text: str) -> p.AnyClientFrame | None:
+        """A valid client frame, or None after answering with the error."""
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            self.error("bad_json", "The frame is not valid JSON.")
+            return None
+        ref = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            self.error("invalid_frame", "A frame is a JSON object with a string 'type'.", ref)
+            return None
+        if raw["type"] not in p.CLIENT_FRAME_TYPES:
+            self.error("unknown_frame", f"Unknown frame type {raw['type'][:40]!r}.", ref)
+            return None
+        try:
+            return p.client_frame_adapter.validate_python(raw)
+        except ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(str(x) for x in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            self.error("invalid_frame", fields, ref)
+            return None
+
+    async def heartbeat(self) -> None:
+        interval = self.ctx.settings.heartbeat_interval
+        while not self._closing:
+            await asyncio.sleep(interval)
+            if time.monotonic() - self._last_heard > self.ctx.settings.heartbeat_timeout:
+                self.close_soon(p.CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout")
+                return
+            self.send(p.PingFrame())
+            if isinstance(self.actor, AgentActor):
+                await self._touch_presence()
+
+    async def _touch_presence(self) -> None:
+        assert isinstance(self.actor, AgentActor)
+        await self.ctx.presence.touch(self.actor.agent_id, self.id, self.presence_websites)
+
+    @property
+    def presence_websites(self) -> list[str]:
+        return [t.split(":", 1)[1] for t in self.topics if t.startswith("website:")]
+
+    async def rate_ok(self) -> bool:
+        if await self.ctx.local_limiter.allow(self.ctx.settings.rate_ws_frames, "ws-frames", self.id):
+            self._strikes = 0
+            return True
+        self._strikes += 1
+        if self._strikes >= MAX_STRIKES:
+            self.close_soon(p.CloseCode.RATE_LIMITED, "rate limited")
+        else:
+            self.error("rate_limited", "Too many frames; slow down.")
+        return False
+
+    async def handle(self, frame: p.AnyClientFrame) -> None:
+        try:
+            await self._handle(frame)
+        except SitechatError as exc:
+            self.error(exc.code, exc.detail, frame.id)
+        except Exception:
+            log.exception("frame handler failed (type %s)", frame.type)
+            self.error("internal_error", "Something went wrong; the frame was not applied.", frame.id)
+
+    async def _handle(self, frame: p.AnyClientFrame) -> None:
+        ctx = self.ctx
+        if isinstance(frame, p.Ping):
+            self.send(p.PongFrame(id=frame.id))
+        elif isinstance(frame, p.Pong):
+            return
+        elif isinstance(frame, p.Hello):
+            self.error("invalid_frame", "hello was already received on this connection.", frame.id)
+        elif isinstance(frame, p.MessageSend):
+            await ctx.limiter.check(ctx.settings.rate_messages, "messages", self.actor.sender_key)
+            result = await self._send_message_frame(frame)
+            self.send(
+                p.Ack(
+                    id=frame.id,
+                    client_msg_id=frame.client_msg_id,
+                    conversation_id=result.conversation.id,
+                    seq=result.message.seq,
+                    message_id=result.message.id,
+                )
+            )
+        elif isinstance(frame, p.Typing):
+            async with ctx.uow() as uow:
+                await conversations.typing(uow, self.actor, frame.conversation_id, frame.typing)
+        elif isinstance(frame, p.Seen):
+            async with ctx.uow() as uow:
+                await conversations.mark_seen(uow, self.actor, frame.conversation_id, frame.seq, frame.state)
+        elif isinstance(frame, p.HistoryRequest):
+            async with ctx.uow() as uow:
+                rows, _ = await conversations.list_messages(
+                    uow, self.actor, frame.conversation_id, before_seq=frame.before_seq, limit=frame.limit
+                )
+            self.send(
+                p.HistoryFrame(
+                    id=frame.id,
+                    conversation_id=frame.conversation_id,
+                    messages=[conversations.message_out(m) for m in rows],
+                )
+            )
+
+    async def _send_message_frame(self, frame: p.MessageSend) -> conversations.SendResult:
+        for attempt in (1, 2):
+            try:
+                async with self.ctx.uow() as uow:
+                    return await conversations.send_message(
+                        uow,
+                        self.actor,
+                        body=frame.body,
+                        max_chars=self.ctx.settings.max_message_chars,
+                        conversation_id=frame.conversation_id,
+                        client_msg_id=frame.client_msg_id,
+                    )
+            except IntegrityError:
+                # Two copies of one retried send raced; the second attempt finds the first.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    # --- hello -----------------------------------------------------------------------------
+
+    async def authorize_resume(self, resume: dict[str, int]) -> None:
+        """Set cursors for the resumed conversations the actor may see; refuse the rest."""
+        async with self.ctx.uow() as uow:
+            for conv_id, seq in resume.items():
+                try:
+                    conv = await conversations.get_for(uow, self.actor, conv_id)
+                except NotFound:
+                    self.error("not_found", f"No such conversation {conv_id}.")
+                    continue
+                self.cursors[conv.id] = min(seq, conv.last_seq)
+
+    def start_replay(self) -> None:
+        self._put(("replay", None))
+
+
+async def visitor_welcome(conn: Connection) -> p.WelcomeVisitor:
+    assert isinstance(conn.actor, VisitorActor)
+    async with conn.ctx.uow() as uow:
+        convs = await conversations.visitor_conversations(uow, conn.actor)
+    for c in convs:
+        # Conversations the client did not name resume from now (it asks for history).
+        conn.cursors.setdefault(c.id, c.last_seq)
+    online = await conn.ctx.presence.agents_online(conn.actor.website_id)
+    return p.WelcomeVisitor(
+        visitor_id=conn.actor.visitor_id,
+        conversations=[conversations.brief(c) for c in convs],
+        agents_online=online > 0,
+    )

@@ -1,0 +1,174 @@
+"""``/ws/visitor`` and ``/ws/agent``: handshake checks, hello, then the frame loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketState
+
+from sitechat.actors import AgentActor, VisitorActor
+from sitechat.agents import service as agents
+from sitechat.context import AppContext
+from sitechat.errors import SitechatError
+from sitechat.http import SESSION_COOKIE, same_origin
+from sitechat.realtime import protocol as p
+from sitechat.realtime import topics
+from sitechat.realtime.connection import Connection, visitor_welcome
+from sitechat.websites import service as websites
+from sitechat.websites.domains import origin_allowed
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with a named code: a browser cannot read an HTTP 403 on a
+    WebSocket handshake, but it can read a close code."""
+    await ws.accept()
+    await ws.close(code, reason)
+
+
+def _ctx(ws: WebSocket) -> AppContext:
+    ctx: AppContext = ws.app.state.ctx
+    return ctx
+
+
+@router.websocket("/ws/visitor")
+async def visitor_socket(ws: WebSocket) -> None:
+    ctx = _ctx(ws)
+    claims = ctx.signer.read_token(ws.query_params.get("token"))
+    if claims is None:
+        await _refuse(ws, p.CloseCode.UNAUTHORIZED, "invalid or expired token")
+        return
+    origin = ws.headers.get("origin")
+    async with ctx.uow() as uow:
+        try:
+            website = await websites.get(uow, claims.website_id)
+        except SitechatError:
+            await _refuse(ws, p.CloseCode.UNAUTHORIZED, "unknown website")
+            return
+        allowed = list(website.allowed_domains)
+    # The panel iframe connects from our own origin; a loader could connect from the host
+    # page. Either way the host page the token was issued to must still be allowed.
+    origin_ok = same_origin(origin, ws.headers.get("host"), ctx.settings.public_origin) or origin_allowed(origin, allowed)
+    if not origin_ok or not origin_allowed(claims.origin, allowed):
+        await _refuse(ws, p.CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
+        return
+    actor = VisitorActor(visitor_id=claims.visitor_id, website_id=claims.website_id)
+    await _serve(ws, ctx, actor)
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(ws: WebSocket) -> None:
+    ctx = _ctx(ws)
+    auth = ws.headers.get("authorization", "")
+    cookie = ws.cookies.get(SESSION_COOKIE)
+    try:
+        async with ctx.uow() as uow:
+            if auth.lower().startswith("bearer "):
+                agent = await agents.from_api_token(uow, auth[7:].strip())
+            elif cookie:
+                # Cookies ride along on cross-site WebSocket handshakes: only our own
+                # pages may use them (cross-site WebSocket hijacking).
+                if not same_origin(ws.headers.get("origin"), ws.headers.get("host"), ctx.settings.public_origin):
+                    await _refuse(ws, p.CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
+                    return
+                agent, _session = await agents.from_session(uow, cookie)
+            else:
+                await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
+                return
+            actor = await agents.actor_for(uow, agent)
+    except SitechatError:
+        await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
+        return
+    await _serve(ws, ctx, actor)
+
+
+async def _serve(ws: WebSocket, ctx: AppContext, actor: VisitorActor | AgentActor) -> None:
+    await ws.accept()
+    conn = Connection(ws, ctx, actor)
+    ctx.connections.add(conn)
+    conn.start()
+    try:
+        if not await _hello(conn):
+            return
+        while True:
+            text = await conn.receive_text()
+            if text is None:
+                return
+            if not await conn.rate_ok():
+                continue
+            frame = conn.parse(text)
+            if frame is not None:
+                await conn.handle(frame)
+    except asyncio.CancelledError:
+        pass  # the writer ended the connection
+    except Exception:
+        log.exception("websocket reader failed")
+    finally:
+        ctx.connections.discard(conn)
+        with contextlib.suppress(Exception):
+            await _goodbye(conn)
+        await conn.stop()
+        if ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close(1000)
+
+
+async def _hello(conn: Connection) -> bool:
+    ctx = conn.ctx
+    try:
+        text = await asyncio.wait_for(conn.receive_text(), timeout=ctx.settings.hello_timeout)
+    except TimeoutError:
+        conn.close_soon(p.CloseCode.HELLO_TIMEOUT, "no hello")
+        return False
+    if text is None:
+        return False
+    frame = conn.parse(text)
+    if not isinstance(frame, p.Hello):
+        if frame is not None:
+            conn.error("invalid_frame", "The first frame must be hello.", frame.id)
+        conn.close_soon(p.CloseCode.BAD_HELLO, "expected hello")
+        return False
+    await conn.authorize_resume(dict(frame.resume))
+    actor = conn.actor
+    if isinstance(actor, VisitorActor):
+        welcome: p.WelcomeVisitor | p.WelcomeAgent = await visitor_welcome(conn)
+        # Subscribe before replaying, so nothing committed in between is missed.
+        await conn.subscribe(topics.visitor(actor.visitor_id))
+        await conn.subscribe(topics.presence(actor.website_id))
+    else:
+        async with ctx.uow() as uow:
+            site_ids = sorted(actor.website_ids) if actor.website_ids is not None else await websites.all_ids(uow)
+        for wid in site_ids:
+            await conn.subscribe(topics.website(wid))
+        await conn.subscribe(topics.agent(actor.agent_id))
+        if actor.is_manager:
+            await conn.subscribe(topics.ADMIN)
+        welcome = p.WelcomeAgent(
+            agent=p.AgentBrief(id=actor.agent_id, email=actor.email, name=actor.name, role=actor.role),
+            websites=site_ids,
+        )
+        await ctx.presence.touch(actor.agent_id, conn.id, site_ids)
+        await _announce_presence(ctx, site_ids)
+    conn.send(welcome)
+    conn.start_replay()
+    return True
+
+
+async def _goodbye(conn: Connection) -> None:
+    site_ids = conn.presence_websites
+    await conn.unsubscribe_all()
+    if isinstance(conn.actor, AgentActor):
+        await conn.ctx.presence.leave(conn.actor.agent_id, conn.id, site_ids)
+        await _announce_presence(conn.ctx, site_ids)
+
+
+async def _announce_presence(ctx: AppContext, website_ids: list[str]) -> None:
+    for wid in website_ids:
+        n = await ctx.presence.agents_online(wid)
+        await ctx.hub.publish(topics.presence(wid), p.VisitorPresence(agents_online=n > 0).model_dump(mode="json"))
+        await ctx.hub.publish(topics.website(wid), p.AgentPresence(website_id=wid, agents_online=n).model_dump(mode="json"))

@@ -1,0 +1,260 @@
+"""Every WebSocket frame, both directions, as a pydantic model discriminated by ``type``.
+
+docs/protocol.md shows each with an example; tests/realtime/test_protocol.py checks them.
+Client frames are validated strictly (unknown fields are refused) so a typo is an
+``invalid_frame`` error rather than a silently ignored field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
+
+ConversationId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^c_[a-z0-9]+$")]
+ClientMsgId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+RequestId = Annotated[str, Field(max_length=64)]
+
+
+class ClientFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: RequestId | None = None
+
+
+class Hello(ClientFrame):
+    type: Literal["hello"]
+    # conversation id -> the last seq the client has; missed messages are replayed.
+    resume: dict[ConversationId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=200)
+
+
+class MessageSend(ClientFrame):
+    type: Literal["message.send"]
+    client_msg_id: ClientMsgId
+    # Visitors may omit it: their current open conversation, or a new one.
+    conversation_id: ConversationId | None = None
+    # Length is checked against the configured limit by the service (message_too_long).
+    body: Annotated[str, Field(min_length=1)]
+
+
+class Typing(ClientFrame):
+    type: Literal["typing"]
+    conversation_id: ConversationId
+    typing: bool
+
+
+class Seen(ClientFrame):
+    type: Literal["seen"]
+    conversation_id: ConversationId
+    seq: Annotated[int, Field(ge=0)]
+    state: Literal["delivered", "read"]
+
+
+class HistoryRequest(ClientFrame):
+    type: Literal["history"]
+    conversation_id: ConversationId
+    before_seq: Annotated[int, Field(ge=1)] | None = None
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class Ping(ClientFrame):
+    type: Literal["ping"]
+
+
+class Pong(ClientFrame):
+    type: Literal["pong"]
+
+
+AnyClientFrame = Annotated[
+    Hello | MessageSend | Typing | Seen | HistoryRequest | Ping | Pong, Field(discriminator="type")
+]
+CLIENT_FRAME_TYPES = frozenset({"hello", "message.send", "typing", "seen", "history", "ping", "pong"})
+client_frame_adapter: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
+
+
+# --- server -> client ------------------------------------------------------------------
+
+
+class ServerFrame(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _iso(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Sender(BaseModel):
+    kind: Literal["visitor", "agent", "system"]
+    id: str | None = None
+    name: str | None = None
+
+
+class MessageOut(BaseModel):
+    id: str
+    seq: int
+    sender: Sender
+    body: str
+    client_msg_id: str | None = None
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _ser_created(self, v: datetime) -> str:
+        return _iso(v)
+
+
+class ConversationBrief(BaseModel):
+    """What a visitor learns about their own conversations."""
+
+    id: str
+    status: str
+    last_seq: int
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _ser_created(self, v: datetime) -> str:
+        return _iso(v)
+
+
+class VisitorBrief(BaseModel):
+    id: str
+    name: str | None = None
+    email: str | None = None
+
+
+class LastMessage(BaseModel):
+    body: str
+    sender_kind: str
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _ser_created(self, v: datetime) -> str:
+        return _iso(v)
+
+
+class ConversationOut(BaseModel):
+    """What an agent sees of a conversation (REST list items and ``conversation`` frames)."""
+
+    id: str
+    website_id: str
+    visitor: VisitorBrief
+    status: str
+    assignee_id: str | None
+    last_seq: int
+    last_message: LastMessage | None
+    unread_count: int
+    visitor_read_seq: int
+    agent_read_seq: int
+    created_at: datetime
+    updated_at: datetime
+
+    @field_serializer("created_at", "updated_at")
+    def _ser_dt(self, v: datetime) -> str:
+        return _iso(v)
+
+
+class AgentBrief(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str
+
+
+class WelcomeVisitor(ServerFrame):
+    type: Literal["welcome"] = "welcome"
+    visitor_id: str
+    conversations: list[ConversationBrief]
+    agents_online: bool
+
+
+class WelcomeAgent(ServerFrame):
+    type: Literal["welcome"] = "welcome"
+    agent: AgentBrief
+    websites: list[str]
+
+
+class MessageFrame(ServerFrame):
+    type: Literal["message"] = "message"
+    conversation_id: str
+    website_id: str | None = None
+    message: MessageOut
+
+
+class Ack(ServerFrame):
+    type: Literal["ack"] = "ack"
+    id: str | None = None
+    client_msg_id: str
+    conversation_id: str
+    seq: int
+    message_id: str
+
+
+class TypingFrame(ServerFrame):
+    type: Literal["typing"] = "typing"
+    conversation_id: str
+    sender: Sender
+    typing: bool
+
+
+class Receipt(ServerFrame):
+    type: Literal["receipt"] = "receipt"
+    conversation_id: str
+    side: Literal["visitor", "agent"]
+    delivered_seq: int
+    read_seq: int
+
+
+class VisitorPresence(ServerFrame):
+    type: Literal["presence"] = "presence"
+    agents_online: bool
+
+
+class AgentPresence(ServerFrame):
+    type: Literal["presence"] = "presence"
+    website_id: str
+    agents_online: int
+
+
+class ConversationFrame(ServerFrame):
+    type: Literal["conversation"] = "conversation"
+    conversation: ConversationOut
+
+
+class VisitorConversationFrame(ServerFrame):
+    type: Literal["conversation"] = "conversation"
+    conversation: ConversationBrief
+
+
+class HistoryFrame(ServerFrame):
+    type: Literal["history"] = "history"
+    id: str | None = None
+    conversation_id: str
+    messages: list[MessageOut]
+
+
+class ErrorFrame(ServerFrame):
+    type: Literal["error"] = "error"
+    id: str | None = None
+    code: str
+    detail: str
+
+
+class PongFrame(ServerFrame):
+    type: Literal["pong"] = "pong"
+    id: str | None = None
+
+
+class PingFrame(ServerFrame):
+    type: Literal["ping"] = "ping"
+
+
+class CloseCode:
+    """Application close codes (4000-4999). Clients act on them; see docs/protocol.md."""
+
+    BAD_HELLO = 4000  # first frame was not a valid hello
+    UNAUTHORIZED = 4001  # token missing, invalid or expired: get a new one, reconnect
+    ORIGIN_NOT_ALLOWED = 4003  # Origin not on the website's allowlist: do not retry
+    RATE_LIMITED = 4008  # too many frames: back off, reconnect
+    TOO_SLOW = 4009  # the send queue overflowed: reconnect and resume
+    HELLO_TIMEOUT = 4010  # no hello in time
+    HEARTBEAT_TIMEOUT = 4011  # nothing heard from the client for too long
+    GOING_AWAY = 1001  # server shutting down: reconnect to another node

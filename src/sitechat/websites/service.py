@@ -1,0 +1,98 @@
+"""Websites: creation, lookup, membership, and the install snippet."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import delete, select
+
+from sitechat.actors import AgentActor
+from sitechat.agents.models import Agent, AgentWebsite
+from sitechat.db.uow import UnitOfWork
+from sitechat.errors import Forbidden, NotFound, WebsiteNotFound
+from sitechat.realtime import topics
+from sitechat.websites.models import Website
+from sitechat.websites.schemas import Appearance, WebsiteCreate, WebsiteOut, appearance_of
+
+SNIPPET = """<script>
+  (function(w,d,s,l,i){{w[l]=w[l]||[];w[l].push({{'gtm.start':
+  new Date().getTime(),event:'chat.js'}});var f=d.getElementsByTagName(s)[0],
+  j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;j.src=
+  {loader}+i+dl;f.parentNode.insertBefore(j,f);
+  }})(window,document,'script','websiteChat',{website_id});
+</script>"""
+
+
+def install_snippet(public_url: str, website_id: str) -> str:
+    """The PRD §4.2 snippet; values go in as JS string literals (json.dumps escapes them)."""
+    loader = json.dumps(f"{public_url}/widget/loader.js?id=").replace("</", "<\\/")
+    return SNIPPET.format(loader=loader, website_id=json.dumps(website_id))
+
+
+def to_out(website: Website, public_url: str) -> WebsiteOut:
+    return WebsiteOut(
+        id=website.id,
+        name=website.name,
+        domains=list(website.allowed_domains),
+        appearance=appearance_of(website.settings),
+        created_at=website.created_at,
+        snippet=install_snippet(public_url, website.id),
+    )
+
+
+async def create(uow: UnitOfWork, data: WebsiteCreate) -> Website:
+    appearance = data.appearance or Appearance()
+    website = Website(
+        name=data.name,
+        allowed_domains=data.domains,
+        settings={"appearance": appearance.model_dump()},
+    )
+    uow.session.add(website)
+    await uow.session.flush()
+    uow.emit(topics.ADMIN, {"type": "_website.created", "website_id": website.id})
+    return website
+
+
+async def get(uow: UnitOfWork, website_id: str) -> Website:
+    website = await uow.session.get(Website, website_id)
+    if website is None:
+        raise WebsiteNotFound()
+    return website
+
+
+async def get_visible(uow: UnitOfWork, actor: AgentActor, website_id: str) -> Website:
+    if not actor.can_see(website_id):
+        raise WebsiteNotFound()
+    return await get(uow, website_id)
+
+
+async def list_all(uow: UnitOfWork) -> list[Website]:
+    return list((await uow.session.scalars(select(Website).order_by(Website.created_at))).all())
+
+
+async def all_ids(uow: UnitOfWork) -> list[str]:
+    return list((await uow.session.scalars(select(Website.id))).all())
+
+
+async def add_member(uow: UnitOfWork, website_id: str, agent_id: str) -> None:
+    await get(uow, website_id)
+    agent = await uow.session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFound("No such agent.")
+    if await uow.session.get(AgentWebsite, (agent_id, website_id)) is None:
+        uow.session.add(AgentWebsite(agent_id=agent_id, website_id=website_id))
+        await uow.session.flush()
+        uow.emit(topics.agent(agent_id), {"type": "_membership", "website_id": website_id, "member": True})
+
+
+async def remove_member(uow: UnitOfWork, website_id: str, agent_id: str) -> None:
+    await get(uow, website_id)
+    await uow.session.execute(
+        delete(AgentWebsite).where(AgentWebsite.agent_id == agent_id, AgentWebsite.website_id == website_id)
+    )
+    uow.emit(topics.agent(agent_id), {"type": "_membership", "website_id": website_id, "member": False})
+
+
+def require_manager(role: str) -> None:
+    if role not in ("owner", "admin"):
+        raise Forbidden("Only owners and admins manage websites.")

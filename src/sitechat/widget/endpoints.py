@@ -1,0 +1,113 @@
+"""Widget delivery: the loader script, its config request (CORS per website), the panel."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from sitechat.errors import OriginNotAllowed, SitechatError, WebsiteNotFound
+from sitechat.http import error_body, get_ctx
+from sitechat.paths import STATIC_DIR
+from sitechat.widget import service
+from sitechat.widget.schemas import ConfigIn, ConfigOut
+
+router = APIRouter(tags=["widget"])
+
+
+def _cors(origin: str) -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+@router.options("/api/v1/widget/{website_id}/config", include_in_schema=False)
+async def config_preflight(website_id: str, request: Request) -> Response:
+    ctx = get_ctx(request)
+    origin = request.headers.get("origin") or ""
+    try:
+        async with ctx.uow() as uow:
+            await service.allowed_website(uow, website_id, origin)
+    except SitechatError as exc:
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"})
+    return Response(
+        status_code=204,
+        headers={
+            **_cors(origin),
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "content-type",
+            "Access-Control-Max-Age": "600",
+        },
+    )
+
+
+@router.post("/api/v1/widget/{website_id}/config", response_model=ConfigOut)
+async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JSONResponse:
+    """Called by the loader on the host page; answered only for the website's domains."""
+    ctx = get_ctx(request)
+    origin = request.headers.get("origin") or ""
+    ip = request.client.host if request.client else "unknown"
+    try:
+        await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", ip)
+        async with ctx.uow() as uow:
+            out = await service.config(uow, ctx, website_id, origin, data)
+    except OriginNotAllowed as exc:
+        # No CORS header: the refused page learns nothing but the failure.
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"})
+    except SitechatError as exc:
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
+        )
+    return JSONResponse(out.model_dump(mode="json"), headers={**_cors(origin), "Cache-Control": "no-store"})
+
+
+@router.get("/widget/loader.js", include_in_schema=False)
+async def loader() -> Response:
+    path = STATIC_DIR / "widget" / "loader.js"
+    if not path.exists():
+        return JSONResponse(error_body("not_built", "Run `make build` to build the widget."), status_code=503)
+    # Stable URL in every snippet: a short cache so a new release reaches sites quickly.
+    return FileResponse(
+        path,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+PANEL_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chat</title>
+<link rel="stylesheet" href="/static/widget/panel.css">
+</head><body data-website-id="{website_id}"><div id="app"></div>
+<script src="/static/widget/panel.js"></script>
+</body></html>
+"""
+
+
+@router.get("/widget/panel", include_in_schema=False)
+async def panel(request: Request, website_id: str = "") -> Response:
+    ctx = get_ctx(request)
+    try:
+        async with ctx.uow() as uow:
+            from sitechat.websites import service as websites
+
+            website = await websites.get(uow, website_id[:40])
+    except WebsiteNotFound as exc:
+        return JSONResponse(error_body(exc.code, exc.detail), status_code=404)
+    csp = "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: https:",
+            f"connect-src 'self' {ctx.settings.ws_base}",
+            "media-src 'self' data:",
+            f"frame-ancestors {service.frame_ancestors(list(website.allowed_domains))}",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+    return HTMLResponse(
+        PANEL_HTML.format(website_id=html.escape(website.id)),
+        headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache", "Referrer-Policy": "strict-origin"},
+    )

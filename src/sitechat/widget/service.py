@@ -1,0 +1,44 @@
+"""What the widget's loader gets: the website's look, who the visitor is, a WebSocket token."""
+
+from __future__ import annotations
+
+from sitechat.context import AppContext
+from sitechat.db.uow import UnitOfWork
+from sitechat.errors import OriginNotAllowed
+from sitechat.visitors import service as visitors
+from sitechat.websites import service as websites
+from sitechat.websites.domains import origin_allowed
+from sitechat.websites.models import Website
+from sitechat.websites.schemas import appearance_of
+from sitechat.widget.schemas import ConfigIn, ConfigOut, WidgetWebsite
+
+
+async def allowed_website(uow: UnitOfWork, website_id: str, origin: str | None) -> Website:
+    website = await websites.get(uow, website_id)
+    if not origin_allowed(origin, list(website.allowed_domains)):
+        raise OriginNotAllowed()
+    return website
+
+
+async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: ConfigIn) -> ConfigOut:
+    website = await allowed_website(uow, website_id, origin)
+    known = ctx.signer.read_key(data.visitor_key, website.id)
+    visitor = await visitors.get_or_create(uow, website.id, known)
+    online = await ctx.presence.agents_online(website.id)
+    return ConfigOut(
+        website=WidgetWebsite(id=website.id, name=website.name, appearance=appearance_of(website.settings)),
+        visitor_id=visitor.id,
+        visitor_key=ctx.signer.make_key(website.id, visitor.id),
+        token=ctx.signer.make_token(website.id, visitor.id, origin),
+        token_expires_in=ctx.signer.token_ttl,
+        ws_url=f"{ctx.settings.ws_base}/ws/visitor",
+        agents_online=online > 0,
+    )
+
+
+def frame_ancestors(allowed: list[str]) -> str:
+    """CSP frame-ancestors for the panel: the website's allowed hosts on any port."""
+    sources = ["'self'"]
+    for d in allowed:
+        sources += [f"https://{d}:*", f"http://{d}:*"]
+    return " ".join(sources)

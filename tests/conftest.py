@@ -1,0 +1,95 @@
+"""Test fixtures: real servers (``sitechat serve`` processes) on SQLite and PostgreSQL.
+
+Every test that takes ``server`` runs once per database backend. PostgreSQL and Redis are
+real; when one is not reachable the run says so, and under CI=true that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PG_ADMIN_DSN,
+    REDIS_URL,
+    ServerProcess,
+    create_pg_database,
+    drop_pg_database,
+    postgres_reachable,
+    redis_reachable,
+)
+from tests.support.clients import Api
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(what: str, ok: bool) -> None:
+    if ok:
+        return
+    message = f"{what} is not reachable: start it (see README, 'make services') to run these tests"
+    if CI:
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_dsn_factory() -> Iterator[object]:
+    """Creates fresh PostgreSQL databases and drops them at the end of the session."""
+    created: list[str] = []
+
+    def make() -> str:
+        need("PostgreSQL (" + PG_ADMIN_DSN + ")", postgres_reachable())
+        name = "sitechat_t_" + secrets.token_hex(4)
+        asyncio.run(create_pg_database(name))
+        created.append(name)
+        return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+    yield make
+    for name in created:
+        asyncio.run(drop_pg_database(name))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    need("Redis (" + REDIS_URL + ")", redis_reachable())
+    return REDIS_URL
+
+
+def _database_url(backend: str, tmp: Path, pg_dsn_factory: object) -> str:
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp / 'sitechat.db'}"
+    return pg_dsn_factory()  # type: ignore[operator,no-any-return]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def server(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory: object) -> Iterator[ServerProcess]:
+    """One server per backend for the whole session; tests isolate themselves by creating
+    their own websites and agents."""
+    tmp = tmp_path_factory.mktemp(f"server-{backend}")
+    proc = ServerProcess(tmp, database_url=_database_url(backend, tmp, pg_dsn_factory), name=backend)
+    proc.migrate()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+async def owner(server: ServerProcess) -> AsyncIterator[Api]:
+    """An API client authenticated as the bootstrap owner (by API token)."""
+    async with Api(server.url) as api:
+        await api.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        token = await api.create_token("tests")
+        api.use_token(token)
+        yield api
