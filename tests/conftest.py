@@ -7,6 +7,7 @@ real; when one is not reachable the run says so, and under CI=true that is a fai
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -39,6 +40,13 @@ def need(what: str, ok: bool) -> None:
     pytest.skip(message)
 
 
+def _run_coro(coro: object) -> None:
+    """Run a coroutine to completion from sync or async code (a fixture may be set up
+    inside a running event loop)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
+
+
 @pytest.fixture(scope="session")
 def pg_dsn_factory() -> Iterator[object]:
     """Creates fresh PostgreSQL databases and drops them at the end of the session."""
@@ -47,13 +55,13 @@ def pg_dsn_factory() -> Iterator[object]:
     def make() -> str:
         need("PostgreSQL (" + PG_ADMIN_DSN + ")", postgres_reachable())
         name = "sitechat_t_" + secrets.token_hex(4)
-        asyncio.run(create_pg_database(name))
+        _run_coro(create_pg_database(name))
         created.append(name)
         return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
     yield make
     for name in created:
-        asyncio.run(drop_pg_database(name))
+        _run_coro(drop_pg_database(name))
 
 
 @pytest.fixture(scope="session")

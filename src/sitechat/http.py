@@ -70,6 +70,14 @@ def error_body(code: str, detail: object) -> dict[str, object]:
     return {"error": code, "detail": detail}
 
 
+def _field_path(loc: tuple[object, ...] | list[object]) -> list[object]:
+    """Drop FastAPI's leading 'body'/'query'/'path' so a field reads as the client wrote it."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return parts
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SitechatError)
     async def _sitechat_error(_request: Request, exc: SitechatError) -> JSONResponse:
@@ -81,7 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("bad_json", "The body is not valid JSON."), status_code=400)
         fields = [
-            {"field": ".".join(str(x) for x in e["loc"] if x != "body"), "message": e["msg"]} for e in errors[:20]
+            {"field": ".".join(str(x) for x in _field_path(e["loc"])), "message": e["msg"]} for e in errors[:20]
         ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         body = error_body("validation_error", detail)

@@ -147,7 +147,7 @@ class Socket:
     async def wait_closed(self, timeout: float = 5) -> int:
         try:
             while True:
-                await asyncio.wait_for(self.ws.recv(), timeout)
+                self.frames.append(json.loads(await asyncio.wait_for(self.ws.recv(), timeout)))
         except ConnectionClosed as exc:
             self.closed_code = exc.rcvd.code if exc.rcvd else None
             return self.closed_code or 0

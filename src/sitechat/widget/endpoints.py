@@ -47,7 +47,8 @@ async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JS
     origin = request.headers.get("origin") or ""
     ip = request.client.host if request.client else "unknown"
     try:
-        await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", ip)
+        # Per website and address: one busy site cannot spend another's allowance.
+        await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", website_id[:40], ip)
         async with ctx.uow() as uow:
             out = await service.config(uow, ctx, website_id, origin, data)
     except OriginNotAllowed as exc:

@@ -1,0 +1,102 @@
+"""Two `sitechat serve` processes sharing PostgreSQL + Redis: one conversation across nodes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import clients
+from tests.support.clients import Api
+from tests.support.servers import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory, redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    dsn = pg_dsn_factory()
+    tmp = tmp_path_factory.mktemp("cluster")
+    a = ServerProcess(tmp, database_url=dsn, name="node-a", redis_url=redis_url, extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"})
+    b = ServerProcess(tmp, database_url=dsn, name="node-b", redis_url=redis_url, extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"})
+    a.migrate()
+    a.start()
+    b.start()
+    yield a, b
+    a.stop()
+    b.stop()
+
+
+async def test_visitor_on_one_node_and_agent_on_another_talk(cluster) -> None:
+    a, b = cluster
+    async with Api(a.url) as owner:
+        from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
+
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        site = await owner.create_website()
+        _agent, _pw, token = await owner.create_agent([site["id"]])
+
+    agent_ws, _ = await clients.agent(b.ws_url, token)  # agent on node B
+    visitor_ws, cfg, welcome = await clients.visitor(a.url, site["id"])  # visitor on node A
+    # Presence crosses nodes through Redis.
+    assert welcome["agents_online"] is True
+
+    ack = await visitor_ws.send_message("hello from node A")
+    conv = ack["conversation_id"]
+    got = await agent_ws.expect("message", conversation_id=conv)
+    assert got["message"]["body"] == "hello from node A"
+    await agent_ws.send_message("answer from node B", conversation_id=conv)
+    back = await visitor_ws.expect("message", conversation_id=conv)
+    while back["message"]["sender"]["kind"] != "agent":
+        back = await visitor_ws.expect("message", conversation_id=conv)
+    assert back["message"]["body"] == "answer from node B"
+
+    # Typing crosses nodes too.
+    await agent_ws.send({"type": "typing", "conversation_id": conv, "typing": True})
+    assert (await visitor_ws.expect("typing"))["sender"]["kind"] == "agent"
+
+    # The same visitor in a second tab on node B sees the same conversation live.
+    tab2, _, _ = await clients.visitor(b.url, site["id"], visitor_key=cfg["visitor_key"])
+    await visitor_ws.send_message("second message")
+    m = await tab2.expect("message", conversation_id=conv)
+    assert m["message"]["seq"] == 3
+
+    await agent_ws.close()
+    assert (await visitor_ws.expect("presence"))["agents_online"] is False
+    for s in (visitor_ws, tab2):
+        await s.close()
+
+
+async def test_many_sends_from_both_nodes_keep_one_gapless_order(cluster) -> None:
+    a, b = cluster
+    async with Api(a.url) as owner:
+        from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
+
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        site = await owner.create_website()
+        _a1, _pw1, token1 = await owner.create_agent([site["id"]])
+        _a2, _pw2, token2 = await owner.create_agent([site["id"]])
+        visitor_ws, _, _ = await clients.visitor(a.url, site["id"])
+        conv = (await visitor_ws.send_message("start"))["conversation_id"]
+        ag1, _ = await clients.agent(a.ws_url, token1)
+        ag2, _ = await clients.agent(b.ws_url, token2)
+
+        async def burst(sock: clients.Socket, tag: str) -> None:
+            for i in range(4):  # within the 5/minute per-sender limit set for this cluster
+                await sock.send_message(f"{tag}-{i}", conversation_id=conv)
+
+        await asyncio.gather(burst(ag1, "a"), burst(ag2, "b"))
+        got = []
+        while len(got) < 9:
+            f = await visitor_ws.expect("message", conversation_id=conv, timeout=10)
+            got.append(f["message"]["seq"])
+        assert got == list(range(1, 10))  # every seq once, in order, whichever node sent it
+        assert [f for f in await visitor_ws.quiet(0.5) if f["type"] == "message"] == []
+
+        # The per-sender message limit holds across nodes (Redis-backed): the fifth message
+        # of agent 1 (sent via node B this time) is refused.
+        ag1b, _ = await clients.agent(b.ws_url, token1)
+        await ag1b.send_message("a-4", conversation_id=conv)
+        await ag1b.send({"type": "message.send", "client_msg_id": "over-the-limit-1", "body": "a-5", "conversation_id": conv, "id": "rl"})
+        assert (await ag1b.expect("error", id="rl"))["code"] == "rate_limited"
+        for s in (visitor_ws, ag1, ag2, ag1b):
+            await s.close()
