@@ -6,8 +6,6 @@ real; when one is not reachable the run says so, and under CI=true that is a fai
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +23,7 @@ from tests.support.servers import (
     drop_pg_database,
     postgres_reachable,
     redis_reachable,
+    run_sync,
 )
 from tests.support.clients import Api
 
@@ -41,10 +40,8 @@ def need(what: str, ok: bool) -> None:
 
 
 def _run_coro(coro: object) -> None:
-    """Run a coroutine to completion from sync or async code (a fixture may be set up
-    inside a running event loop)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coro).result()  # type: ignore[arg-type]
+    # A fixture may be set up inside a running event loop.
+    run_sync(coro)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -9,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -143,3 +146,10 @@ class ServerProcess:
             return self.log_path.read_text(errors="replace")[-5000:]
         except OSError:
             return ""
+
+
+def run_sync(coro: Any) -> Any:
+    """Run a coroutine from sync code even when an event loop is running in this thread
+    (Playwright's sync API runs one)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

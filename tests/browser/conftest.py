@@ -1,0 +1,85 @@
+"""Headless Chromium from Debian (no browser download), driven by Playwright.
+
+The host page is served from a different origin (http://localhost:PORT) than the sitechat
+server (http://127.0.0.1:PORT), as on a real website.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.servers import free_port
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/lib/chromium/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    path = chromium_path()
+    if path is None:
+        msg = "Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)"
+        if CI:
+            pytest.fail("CI=true: " + msg, pytrace=False)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class HostSite:
+    """A static 'customer website' on its own origin, with pages the test writes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.origin = f"http://localhost:{self.port}"
+        handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def page(self, name: str, body: str, title: str = "Acme") -> str:
+        (self.root / name).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>{body}</body></html>")
+        return f"{self.origin}/{name}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def host_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostSite]:
+    site = HostSite(tmp_path_factory.mktemp("host-site"))
+    yield site
+    site.close()
