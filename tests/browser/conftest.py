@@ -10,10 +10,11 @@ import http.server
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from tests.support.servers import free_port
 
@@ -36,20 +37,19 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Playwright's async API, so browser tests share pytest-asyncio's event loop."""
     path = chromium_path()
     if path is None:
         msg = "Chromium is not installed (apt-get install chromium, or set CHROMIUM_PATH)"
         if CI:
             pytest.fail("CI=true: " + msg, pytrace=False)
         pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=ARGS, headless=True)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=path, args=ARGS, headless=True)
         yield b
-        b.close()
+        await b.close()
 
 
 class HostSite:
