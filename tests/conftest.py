@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.clients import Api
 from tests.support.servers import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
@@ -25,7 +26,6 @@ from tests.support.servers import (
     redis_reachable,
     run_sync,
 )
-from tests.support.clients import Api
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -79,7 +79,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory: object) -> Iterator[ServerProcess]:
+def server(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory: object
+) -> Iterator[ServerProcess]:
     """One server per backend for the whole session; tests isolate themselves by creating
     their own websites and agents."""
     tmp = tmp_path_factory.mktemp(f"server-{backend}")

@@ -13,11 +13,25 @@ from tests.support.servers import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory, redis_url: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory, redis_url: str
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     dsn = pg_dsn_factory()
     tmp = tmp_path_factory.mktemp("cluster")
-    a = ServerProcess(tmp, database_url=dsn, name="node-a", redis_url=redis_url, extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"})
-    b = ServerProcess(tmp, database_url=dsn, name="node-b", redis_url=redis_url, extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"})
+    a = ServerProcess(
+        tmp,
+        database_url=dsn,
+        name="node-a",
+        redis_url=redis_url,
+        extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"},
+    )
+    b = ServerProcess(
+        tmp,
+        database_url=dsn,
+        name="node-b",
+        redis_url=redis_url,
+        extra_env={"SITECHAT_RATE_MESSAGES": "5/minute"},
+    )
     a.migrate()
     a.start()
     b.start()
@@ -96,7 +110,15 @@ async def test_many_sends_from_both_nodes_keep_one_gapless_order(cluster) -> Non
         # of agent 1 (sent via node B this time) is refused.
         ag1b, _ = await clients.agent(b.ws_url, token1)
         await ag1b.send_message("a-4", conversation_id=conv)
-        await ag1b.send({"type": "message.send", "client_msg_id": "over-the-limit-1", "body": "a-5", "conversation_id": conv, "id": "rl"})
+        await ag1b.send(
+            {
+                "type": "message.send",
+                "client_msg_id": "over-the-limit-1",
+                "body": "a-5",
+                "conversation_id": conv,
+                "id": "rl",
+            }
+        )
         assert (await ag1b.expect("error", id="rl"))["code"] == "rate_limited"
         for s in (visitor_ws, ag1, ag2, ag1b):
             await s.close()

@@ -38,7 +38,9 @@ async def test_conversations_survive_restart_and_clients_resume(
             srv.start()
 
             # Both clients come back with what they had, and pick up where they were.
-            v2, _, welcome = await clients.visitor(srv.url, site["id"], visitor_key=cfg["visitor_key"], resume={conv: 2})
+            v2, _, welcome = await clients.visitor(
+                srv.url, site["id"], visitor_key=cfg["visitor_key"], resume={conv: 2}
+            )
             assert welcome["conversations"][0]["id"] == conv and welcome["conversations"][0]["last_seq"] == 2
             agent2, _ = await clients.agent(srv.ws_url, token, resume={conv: 1})
             replay = await agent2.expect("message", conversation_id=conv)
@@ -47,7 +49,11 @@ async def test_conversations_survive_restart_and_clients_resume(
             got = await v2.expect("message")
             assert got["message"]["seq"] == 3 and got["message"]["body"] == "after the restart"
             r = await owner.get(f"/api/v1/conversations/{conv}/messages")
-            assert [m["body"] for m in r.json()["items"]] == ["before the restart", "reply before", "after the restart"]
+            assert [m["body"] for m in r.json()["items"]] == [
+                "before the restart",
+                "reply before",
+                "after the restart",
+            ]
             for s in (v2, agent2):
                 await s.close()
     finally:
@@ -61,7 +67,11 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory):
         tmp,
         database_url=f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
         name="limits",
-        extra_env={"SITECHAT_RATE_LOGIN": "3/minute", "SITECHAT_RATE_WIDGET_CONFIG": "4/minute", "SITECHAT_RATE_WS_FRAMES": "5/second"},
+        extra_env={
+            "SITECHAT_RATE_LOGIN": "3/minute",
+            "SITECHAT_RATE_WIDGET_CONFIG": "4/minute",
+            "SITECHAT_RATE_WS_FRAMES": "5/second",
+        },
     )
     srv.migrate()
     srv.start()
@@ -73,7 +83,9 @@ async def test_login_attempts_are_rate_limited(strict_server: ServerProcess) -> 
     async with httpx.AsyncClient(base_url=strict_server.url) as http:
         codes = []
         for _ in range(4):
-            r = await http.post("/api/v1/auth/login", json={"email": "victim@example.com", "password": "guess-guess"})
+            r = await http.post(
+                "/api/v1/auth/login", json={"email": "victim@example.com", "password": "guess-guess"}
+            )
             codes.append(r.status_code)
         assert codes == [401, 401, 401, 429]
         assert r.json()["error"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
@@ -85,7 +97,11 @@ async def test_login_attempts_are_rate_limited(strict_server: ServerProcess) -> 
 def _cli_website(srv: ServerProcess, domain: str) -> str:
     out = subprocess.run(
         [str(BIN), "website", "create", "--name", "Limits", "--domain", domain],
-        env=srv.env, capture_output=True, text=True, check=True, timeout=60,
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     assert "<script>" in out and "websiteChat" in out  # the install snippet, ready to paste
     return out.split("website id: ")[1].split()[0]
@@ -93,7 +109,10 @@ def _cli_website(srv: ServerProcess, domain: str) -> str:
 
 async def test_widget_config_is_rate_limited_per_address(strict_server: ServerProcess) -> None:
     site_id = _cli_website(strict_server, "localhost")
-    codes = [(await clients.widget_config(strict_server.url, site_id, "http://localhost:3000")).status_code for _ in range(5)]
+    codes = [
+        (await clients.widget_config(strict_server.url, site_id, "http://localhost:3000")).status_code
+        for _ in range(5)
+    ]
     assert codes == [200, 200, 200, 200, 429]
 
 

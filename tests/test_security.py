@@ -29,8 +29,13 @@ async def test_widget_config_answers_only_allowed_origins(server, owner: Api) ->
             f"/api/v1/widget/{site['id']}/config",
             headers={"Origin": "https://shop.example.com", "Access-Control-Request-Method": "POST"},
         )
-        assert pre.status_code == 204 and pre.headers["access-control-allow-origin"] == "https://shop.example.com"
-        pre_bad = await http.options(f"/api/v1/widget/{site['id']}/config", headers={"Origin": "https://evil.com"})
+        assert (
+            pre.status_code == 204
+            and pre.headers["access-control-allow-origin"] == "https://shop.example.com"
+        )
+        pre_bad = await http.options(
+            f"/api/v1/widget/{site['id']}/config", headers={"Origin": "https://evil.com"}
+        )
         assert pre_bad.status_code == 403
 
 
@@ -39,7 +44,9 @@ async def test_visitor_socket_refuses_foreign_origin_and_bad_tokens(server, owne
     cfg = (await clients.widget_config(server.url, site["id"])).json()
     evil = await clients.open_socket(f"{cfg['ws_url']}?token={cfg['token']}", origin="https://evil.com")
     assert await evil.wait_closed() == 4003
-    forged = await clients.open_socket(f"{cfg['ws_url']}?token={cfg['token']}x", origin=clients.DEFAULT_ORIGIN)
+    forged = await clients.open_socket(
+        f"{cfg['ws_url']}?token={cfg['token']}x", origin=clients.DEFAULT_ORIGIN
+    )
     assert await forged.wait_closed() == 4001
     none = await clients.open_socket(cfg["ws_url"], origin=clients.DEFAULT_ORIGIN)
     assert await none.wait_closed() == 4001
@@ -104,7 +111,11 @@ async def test_agent_of_site_a_cannot_touch_site_b(server, owner: Api) -> None:
     await a_visitor.send_message("for A again")
     got = await agent_ws.expect("message")
     assert got["conversation_id"] == a_conv
-    leaked = [f for f in await agent_ws.quiet(0.5) if f.get("conversation_id") == b_conv or f.get("website_id") == site_b["id"]]
+    leaked = [
+        f
+        for f in await agent_ws.quiet(0.5)
+        if f.get("conversation_id") == b_conv or f.get("website_id") == site_b["id"]
+    ]
     assert leaked == []
     r = await owner.get(f"/api/v1/conversations/{b_conv}/messages")
     assert [m["body"] for m in r.json()["items"]] == ["private to B", "still private"]
@@ -123,23 +134,34 @@ async def test_cookie_auth_needs_csrf_and_same_origin(server, owner: Api) -> Non
         r = await http.post("/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
         csrf = r.json()["csrf_token"]
         cookie = r.cookies.get("sitechat_session")
-        assert "httponly" in r.headers["set-cookie"].lower() and "samesite=lax" in r.headers["set-cookie"].lower()
+        assert (
+            "httponly" in r.headers["set-cookie"].lower()
+            and "samesite=lax" in r.headers["set-cookie"].lower()
+        )
         assert (await http.get(f"/api/v1/conversations/{conv}")).status_code == 200
         no_csrf = await http.post(f"/api/v1/conversations/{conv}/resolve")
         assert no_csrf.status_code == 403 and no_csrf.json()["error"] == "csrf_failed"
-        wrong = await http.post(f"/api/v1/conversations/{conv}/resolve", headers={"X-CSRF-Token": csrf[:-1] + "x"})
+        wrong = await http.post(
+            f"/api/v1/conversations/{conv}/resolve", headers={"X-CSRF-Token": csrf[:-1] + "x"}
+        )
         assert wrong.status_code == 403
         good = await http.post(f"/api/v1/conversations/{conv}/resolve", headers={"X-CSRF-Token": csrf})
         assert good.status_code == 200 and good.json()["status"] == "resolved"
         cross = await http.post(
-            "/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, headers={"Origin": "https://evil.com"}
+            "/api/v1/auth/login",
+            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            headers={"Origin": "https://evil.com"},
         )
         assert cross.status_code == 403
     evil = await clients.open_socket(
-        f"{server.ws_url}/ws/agent", origin="https://evil.com", headers={"Cookie": f"sitechat_session={cookie}"}
+        f"{server.ws_url}/ws/agent",
+        origin="https://evil.com",
+        headers={"Cookie": f"sitechat_session={cookie}"},
     )
     assert await evil.wait_closed() == 4003
-    ours = await clients.open_socket(f"{server.ws_url}/ws/agent", origin=server.url, headers={"Cookie": f"sitechat_session={cookie}"})
+    ours = await clients.open_socket(
+        f"{server.ws_url}/ws/agent", origin=server.url, headers={"Cookie": f"sitechat_session={cookie}"}
+    )
     await ours.send({"type": "hello"})
     assert (await ours.expect("welcome"))["agent"]["email"] == ADMIN_EMAIL
     await ours.close()
@@ -151,9 +173,13 @@ async def test_unauthenticated_and_revoked_tokens_are_refused(server, owner: Api
         assert r.status_code == 401 and r.json()["error"] == "unauthorized"
         r = await http.get("/api/v1/conversations", headers={"Authorization": "Bearer sct_madeup"})
         assert r.status_code == 401
-        r = await http.post("/api/v1/auth/login", json={"email": "owner@example.com", "password": "wrong-password"})
+        r = await http.post(
+            "/api/v1/auth/login", json={"email": "owner@example.com", "password": "wrong-password"}
+        )
         assert r.status_code == 401 and r.json()["error"] == "invalid_credentials"
-        r = await http.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong-password"})
+        r = await http.post(
+            "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "wrong-password"}
+        )
         assert r.status_code == 401 and r.json()["error"] == "invalid_credentials"
     token = await owner.create_token("short-lived")
     tokens = (await owner.get("/api/v1/tokens")).json()
@@ -164,7 +190,9 @@ async def test_unauthenticated_and_revoked_tokens_are_refused(server, owner: Api
         assert (await api.get("/api/v1/conversations")).status_code == 200
         assert (await owner.delete(f"/api/v1/tokens/{token_id}")).status_code == 200
         assert (await api.get("/api/v1/conversations")).status_code == 401
-    sock = await clients.open_socket(f"{server.ws_url}/ws/agent", headers={"Authorization": f"Bearer {token}"})
+    sock = await clients.open_socket(
+        f"{server.ws_url}/ws/agent", headers={"Authorization": f"Bearer {token}"}
+    )
     assert await sock.wait_closed() == 4001
 
 

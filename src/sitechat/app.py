@@ -32,8 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await build_context(settings)
         app.state.ctx = ctx
-        log.info("sitechat %s ready on %s (database: %s, broker: %s)", __version__, settings.public_url,
-                 "sqlite" if settings.is_sqlite else "postgresql", "redis" if settings.redis_url else "memory")
+        log.info(
+            "sitechat %s ready on %s (database: %s, broker: %s)",
+            __version__,
+            settings.public_url,
+            "sqlite" if settings.is_sqlite else "postgresql",
+            "redis" if settings.redis_url else "memory",
+        )
         try:
             yield
         finally:
@@ -44,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="sitechat",
         version=__version__,
-        description="Live chat for websites. Errors are `{\"error\": code, \"detail\": …}`.",
+        description='Live chat for websites. Errors are `{"error": code, "detail": …}`.',
         lifespan=lifespan,
     )
     install_error_handlers(app)

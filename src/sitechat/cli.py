@@ -81,7 +81,9 @@ async def _bootstrap(settings: Settings) -> None:
     async def run(uow: Any) -> None:
         if await agents.count(uow):
             return
-        site = await websites.create(uow, WebsiteCreate(name="Demo website", domains=["127.0.0.1", "localhost"]))
+        site = await websites.create(
+            uow, WebsiteCreate(name="Demo website", domains=["127.0.0.1", "localhost"])
+        )
         email = settings.admin_email or "admin@example.com"
         password = settings.admin_password or secrets.token_urlsafe(12)
         await agents.create(uow, AgentCreate(email=email, name="Admin", role="owner", password=password))
@@ -111,12 +113,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
     try:
         current = _schema_current(settings)
     except Exception as exc:
-        sys.exit(f"sitechat: cannot reach the database ({type(exc).__name__}: {exc}); check SITECHAT_DATABASE_URL")
+        sys.exit(
+            f"sitechat: cannot reach the database ({type(exc).__name__}: {exc}); check SITECHAT_DATABASE_URL"
+        )
     if not current:
         sys.exit("sitechat: the database schema is not current: run `sitechat migrate` first")
     if not args.no_bootstrap:
         asyncio.run(_bootstrap(settings))
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -147,9 +153,17 @@ def cmd_agent_create(args: argparse.Namespace) -> None:
     settings = _settings()
     password = _read_password("Password: ")
     try:
-        data = AgentCreate(email=args.email, name=args.name, role=args.role, password=password, website_ids=args.website or [])
+        data = AgentCreate(
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            password=password,
+            website_ids=args.website or [],
+        )
     except ValidationError as exc:
-        sys.exit("sitechat: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        sys.exit(
+            "sitechat: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
 
     async def run(uow: Any) -> Any:
         return await agents.create(uow, data)
@@ -170,7 +184,9 @@ def cmd_website_create(args: argparse.Namespace) -> None:
     try:
         data = WebsiteCreate(name=args.name, domains=args.domain)
     except ValidationError as exc:
-        sys.exit("sitechat: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        sys.exit(
+            "sitechat: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
 
     async def run(uow: Any) -> Any:
         return await websites.create(uow, data)
@@ -204,10 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     ac.add_argument("--website", action="append", help="website id the agent works on (repeatable)")
     ac.set_defaults(func=cmd_agent_create)
 
-    website = sub.add_parser("website", help="manage websites").add_subparsers(dest="website_command", required=True)
+    website = sub.add_parser("website", help="manage websites").add_subparsers(
+        dest="website_command", required=True
+    )
     wc = website.add_parser("create", help="create a website and print its install snippet")
     wc.add_argument("--name", required=True)
-    wc.add_argument("--domain", action="append", required=True, help="allowed host or *.example.com (repeatable)")
+    wc.add_argument(
+        "--domain", action="append", required=True, help="allowed host or *.example.com (repeatable)"
+    )
     wc.set_defaults(func=cmd_website_create)
     return parser
 

@@ -16,10 +16,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SITECHAT_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file, the secret key and uploads live.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the SQLite file, the secret key and uploads live."
+    )
     database_url: str = Field(default="", description="SQLAlchemy URL; default: SQLite file in data_dir.")
-    redis_url: str | None = Field(default=None, description="Redis URL; enables cross-node fanout, presence and shared rate limits.")
-    secret_key: str = Field(default="", description="Signs visitor tokens; generated once into data_dir when unset.")
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; enables cross-node fanout, presence and shared rate limits."
+    )
+    secret_key: str = Field(
+        default="", description="Signs visitor tokens; generated once into data_dir when unset."
+    )
     public_url: str = Field(default="", description="URL the server is reached at; default http://HOST:PORT.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -30,13 +36,17 @@ class Settings(BaseSettings):
 
     max_message_chars: int = Field(default=5000, ge=1, le=100_000)
     max_frame_bytes: int = Field(default=64 * 1024, ge=1024)
-    ws_send_queue: int = Field(default=256, ge=8, description="Frames buffered per connection before it is closed as too slow.")
+    ws_send_queue: int = Field(
+        default=256, ge=8, description="Frames buffered per connection before it is closed as too slow."
+    )
     heartbeat_interval: float = Field(default=25.0, gt=0)
     heartbeat_timeout: float = Field(default=60.0, gt=0)
     hello_timeout: float = Field(default=10.0, gt=0)
     visitor_token_ttl: int = Field(default=3600, ge=60)
     session_ttl: int = Field(default=14 * 24 * 3600, ge=300)
-    cookie_secure: bool | None = Field(default=None, description="Secure cookies; default: on when public_url is https.")
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; default: on when public_url is https."
+    )
 
     rate_login: str = "10/minute"
     rate_ws_frames: str = "30/second"

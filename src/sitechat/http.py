@@ -61,7 +61,9 @@ async def agent_auth(request: Request) -> Auth:
         if not token:
             raise Unauthorized()
         agent, session = await agents.from_session(uow, token)
-        if request.method not in SAFE_METHODS and not agents.csrf_ok(session, request.headers.get(CSRF_HEADER)):
+        if request.method not in SAFE_METHODS and not agents.csrf_ok(
+            session, request.headers.get(CSRF_HEADER)
+        ):
             raise CSRFFailed()
         return Auth(ctx=ctx, actor=await agents.actor_for(uow, agent), session_token=token)
 
@@ -89,7 +91,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("bad_json", "The body is not valid JSON."), status_code=400)
         fields = [
-            {"field": ".".join(str(x) for x in _field_path(e["loc"])), "message": e["msg"]} for e in errors[:20]
+            {"field": ".".join(str(x) for x in _field_path(e["loc"])), "message": e["msg"]}
+            for e in errors[:20]
         ]
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         body = error_body("validation_error", detail)
@@ -100,7 +103,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
         code = codes.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -69,6 +69,8 @@ async def demo(request: Request) -> HTMLResponse:
     async with ctx.uow() as uow:
         site = await uow.session.scalar(select(Website).order_by(Website.created_at).limit(1))
     if site is None:
-        return HTMLResponse("<p>No website yet: run <code>sitechat website create</code>.</p>", status_code=404)
+        return HTMLResponse(
+            "<p>No website yet: run <code>sitechat website create</code>.</p>", status_code=404
+        )
     snippet = websites.install_snippet(ctx.settings.public_url, site.id)
     return HTMLResponse(DEMO_HTML.format(snippet=snippet, snippet_escaped=html.escape(snippet)))

@@ -18,7 +18,9 @@ class RateLimiter:
     def __init__(self, redis_url: str | None) -> None:
         self._storage: Storage
         if redis_url:
-            self._storage = RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="sitechat:rl")
+            self._storage = RedisStorage(
+                "async+" + redis_url, implementation="redispy", key_prefix="sitechat:rl"
+            )
         else:
             self._storage = MemoryStorage()
         self._strategy = MovingWindowRateLimiter(self._storage)

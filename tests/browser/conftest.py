@@ -31,7 +31,11 @@ CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/lib/chromium/chromium", shutil.which("chromium")):
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        "/usr/lib/chromium/chromium",
+        shutil.which("chromium"),
+    ):
         if candidate and Path(candidate).exists():
             return candidate
     return None
@@ -65,7 +69,8 @@ class HostSite:
         self.thread.start()
 
     def page(self, name: str, body: str, title: str = "Acme") -> str:
-        (self.root / name).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>{body}</body></html>")
+        head = f"<meta charset='utf-8'><title>{title}</title>"
+        (self.root / name).write_text(f"<!doctype html><html><head>{head}</head><body>{body}</body></html>")
         return f"{self.origin}/{name}"
 
     def close(self) -> None:

@@ -47,12 +47,16 @@ async def test_oversized_message_is_refused_and_nothing_is_stored(server, owner:
     sock, _cfg, _ = await clients.visitor(server.url, site["id"])
     ack = await sock.send_message("a normal one")
     conv = ack["conversation_id"]
-    await sock.send({"type": "message.send", "client_msg_id": str(uuid.uuid4()), "body": "x" * 5001, "id": "big"})
+    await sock.send(
+        {"type": "message.send", "client_msg_id": str(uuid.uuid4()), "body": "x" * 5001, "id": "big"}
+    )
     err = await sock.expect("error", id="big")
     assert err["code"] == "message_too_long"
     exactly = await sock.send_message("y" * 5000)  # the limit itself is fine
     assert exactly["seq"] == 2
-    await sock.send({"type": "message.send", "client_msg_id": str(uuid.uuid4()), "body": "   \n  ", "id": "blank"})
+    await sock.send(
+        {"type": "message.send", "client_msg_id": str(uuid.uuid4()), "body": "   \n  ", "id": "blank"}
+    )
     assert (await sock.expect("error", id="blank"))["code"] == "validation_error"
     r = await owner.get(f"/api/v1/conversations/{conv}/messages")
     assert [len(m["body"]) for m in r.json()["items"]] == [12, 5000]
@@ -69,7 +73,12 @@ async def test_unknown_and_foreign_conversations_are_not_found(server, owner: Ap
     await alice.expect("message")
 
     for frame in (
-        {"type": "message.send", "client_msg_id": str(uuid.uuid4()), "body": "hi", "conversation_id": alice_conv},
+        {
+            "type": "message.send",
+            "client_msg_id": str(uuid.uuid4()),
+            "body": "hi",
+            "conversation_id": alice_conv,
+        },
         {"type": "typing", "conversation_id": alice_conv, "typing": True},
         {"type": "seen", "conversation_id": alice_conv, "seq": 1, "state": "read"},
         {"type": "history", "conversation_id": alice_conv},
@@ -112,7 +121,11 @@ async def test_rest_bad_input_gets_stable_codes(server, owner: Api) -> None:
     conv = (await sock.send_message("hello"))["conversation_id"]
     await sock.close()
 
-    r = await owner.post(f"/api/v1/conversations/{conv}/messages", content=b"{oops", headers={"content-type": "application/json"})
+    r = await owner.post(
+        f"/api/v1/conversations/{conv}/messages",
+        content=b"{oops",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 400 and r.json()["error"] == "bad_json"
     r = await owner.post(f"/api/v1/conversations/{conv}/messages", json={"body": 5})
     assert r.status_code == 422 and r.json()["error"] == "validation_error"

@@ -22,7 +22,9 @@ async def test_visitor_and_agent_talk_both_ways(server, owner: Api) -> None:
     assert ack["seq"] == 1
     conv_id = ack["conversation_id"]
     own = await visitor_ws.expect("message")
-    assert own["message"]["body"] == "Hello, is anyone there?" and own["message"]["sender"]["kind"] == "visitor"
+    assert (
+        own["message"]["body"] == "Hello, is anyone there?" and own["message"]["sender"]["kind"] == "visitor"
+    )
 
     conv_frame = await agent_ws.expect("conversation")
     assert conv_frame["conversation"]["id"] == conv_id
@@ -52,7 +54,9 @@ async def test_retried_send_makes_one_message(server, owner: Api) -> None:
     second = await visitor_ws.send_message("only once", client_msg_id=cmid)
     assert (first["seq"], first["message_id"]) == (second["seq"], second["message_id"])
     # Several copies at once, as a flaky network might deliver them.
-    frames = [{"type": "message.send", "client_msg_id": cmid2, "body": "burst"} for cmid2 in [str(uuid.uuid4())] * 4]
+    frames = [
+        {"type": "message.send", "client_msg_id": cmid2, "body": "burst"} for cmid2 in [str(uuid.uuid4())] * 4
+    ]
     for f in frames:
         await visitor_ws.send(f)
     acks = [await visitor_ws.expect("ack") for _ in frames]

@@ -55,21 +55,34 @@ class Api:
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
         return await self.http.delete(path, **kw)
 
-    async def create_website(self, domains: list[str] | None = None, name: str | None = None) -> dict[str, Any]:
+    async def create_website(
+        self, domains: list[str] | None = None, name: str | None = None
+    ) -> dict[str, Any]:
         r = await self.post(
             "/api/v1/websites",
-            json={"name": name or "Site " + secrets.token_hex(3), "domains": domains or ["shop.example.com", "*.example.org"]},
+            json={
+                "name": name or "Site " + secrets.token_hex(3),
+                "domains": domains or ["shop.example.com", "*.example.org"],
+            },
         )
         assert r.status_code == 201, r.text
         return dict(r.json())
 
-    async def create_agent(self, website_ids: list[str], role: str = "agent") -> tuple[dict[str, Any], str, str]:
+    async def create_agent(
+        self, website_ids: list[str], role: str = "agent"
+    ) -> tuple[dict[str, Any], str, str]:
         """Returns (agent, password, api token of that agent)."""
         email = f"agent-{secrets.token_hex(4)}@example.com"
         password = "password-" + secrets.token_hex(6)
         r = await self.post(
             "/api/v1/agents",
-            json={"email": email, "name": "Agent " + email[6:10], "role": role, "password": password, "website_ids": website_ids},
+            json={
+                "email": email,
+                "name": "Agent " + email[6:10],
+                "role": role,
+                "password": password,
+                "website_ids": website_ids,
+            },
         )
         assert r.status_code == 201, r.text
         async with Api(self.base_url) as other:
@@ -83,7 +96,9 @@ async def widget_config(
 ) -> httpx.Response:
     async with httpx.AsyncClient(base_url=base_url, timeout=15) as http:
         return await http.post(
-            f"/api/v1/widget/{website_id}/config", json={"visitor_key": visitor_key}, headers={"Origin": origin}
+            f"/api/v1/widget/{website_id}/config",
+            json={"visitor_key": visitor_key},
+            headers={"Origin": origin},
         )
 
 
@@ -123,7 +138,9 @@ class Socket:
         while True:
             left = deadline - asyncio.get_running_loop().time()
             if left <= 0:
-                raise TimeoutError(f"no {type_} frame {match} within {timeout}s; unconsumed: {self.backlog[-10:]}")
+                raise TimeoutError(
+                    f"no {type_} frame {match} within {timeout}s; unconsumed: {self.backlog[-10:]}"
+                )
             try:
                 frame = await self._recv_raw(left)
             except TimeoutError:
@@ -155,15 +172,23 @@ class Socket:
     async def close(self) -> None:
         await self.ws.close()
 
-    async def send_message(self, body: str, conversation_id: str | None = None, client_msg_id: str | None = None) -> dict[str, Any]:
-        frame: dict[str, Any] = {"type": "message.send", "client_msg_id": client_msg_id or str(uuid.uuid4()), "body": body}
+    async def send_message(
+        self, body: str, conversation_id: str | None = None, client_msg_id: str | None = None
+    ) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "type": "message.send",
+            "client_msg_id": client_msg_id or str(uuid.uuid4()),
+            "body": body,
+        }
         if conversation_id:
             frame["conversation_id"] = conversation_id
         await self.send(frame)
         return await self.expect("ack", client_msg_id=frame["client_msg_id"])
 
 
-async def open_socket(url: str, *, origin: str | None = None, headers: dict[str, str] | None = None) -> Socket:
+async def open_socket(
+    url: str, *, origin: str | None = None, headers: dict[str, str] | None = None
+) -> Socket:
     ws = await connect(url, origin=origin, additional_headers=headers or {}, open_timeout=10)  # type: ignore[arg-type]
     return Socket(ws)
 
@@ -187,7 +212,9 @@ async def visitor(
     return sock, cfg, welcome
 
 
-async def agent(ws_base: str, token: str, resume: dict[str, int] | None = None) -> tuple[Socket, dict[str, Any]]:
+async def agent(
+    ws_base: str, token: str, resume: dict[str, int] | None = None
+) -> tuple[Socket, dict[str, Any]]:
     sock = await open_socket(f"{ws_base}/ws/agent", headers={"Authorization": f"Bearer {token}"})
     await sock.send({"type": "hello", "resume": resume or {}})
     welcome = await sock.expect("welcome")

@@ -38,14 +38,29 @@ async def test_migrations_up_down_up(backend: str, tmp_path, pg_dsn_factory) -> 
 def test_cli_agent_and_website_create(tmp_path) -> None:
     env = {**os.environ, "SITECHAT_DATA_DIR": str(tmp_path)}
     env.pop("SITECHAT_DATABASE_URL", None)
-    run = lambda *args, **kw: subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60, **kw)  # noqa: E731
+
+    def run(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=60, **kw)
+
     assert run("migrate").returncode == 0
-    site = run("website", "create", "--name", "Shop", "--domain", "shop.example.com", "--domain", "*.example.net")
+    site = run(
+        "website", "create", "--name", "Shop", "--domain", "shop.example.com", "--domain", "*.example.net"
+    )
     assert site.returncode == 0, site.stderr
     assert "website id: web_" in site.stdout and "loader.js?id=" in site.stdout
     bad = run("website", "create", "--name", "Shop", "--domain", "https://x.com/")
     assert bad.returncode != 0 and "domains" in bad.stderr
-    ok = run("agent", "create", "--email", "Ana@Example.com", "--name", "Ana", "--role", "admin", input="a-long-password\n")
+    ok = run(
+        "agent",
+        "create",
+        "--email",
+        "Ana@Example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "admin",
+        input="a-long-password\n",
+    )
     assert ok.returncode == 0, ok.stderr
     assert "ana@example.com\tadmin" in ok.stdout
     dup = run("agent", "create", "--email", "ana@example.com", "--name", "Ana", input="a-long-password\n")
@@ -53,7 +68,9 @@ def test_cli_agent_and_website_create(tmp_path) -> None:
     short = run("agent", "create", "--email", "bo@example.com", "--name", "Bo", input="short\n")
     assert short.returncode != 0 and "password" in short.stderr
     # A wrong setting stops start-up with a message naming it.
-    broken = subprocess.run([str(BIN), "serve"], env={**env, "SITECHAT_PORT": "nope"}, capture_output=True, text=True, timeout=60)
+    broken = subprocess.run(
+        [str(BIN), "serve"], env={**env, "SITECHAT_PORT": "nope"}, capture_output=True, text=True, timeout=60
+    )
     assert broken.returncode != 0 and "SITECHAT_PORT" in broken.stderr
     # serve refuses a database whose schema is not current.
     fresh = {**env, "SITECHAT_DATA_DIR": str(tmp_path / "other")}

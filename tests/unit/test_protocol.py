@@ -18,7 +18,15 @@ NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
         ({"type": "hello", "resume": {"c_abc": 3}}, p.Hello),
         ({"type": "hello"}, p.Hello),
         ({"type": "message.send", "client_msg_id": "5f1c2f9e-aaaa", "body": "Hi"}, p.MessageSend),
-        ({"type": "message.send", "client_msg_id": "5f1c2f9e-aaaa", "body": "Hi", "conversation_id": "c_x1"}, p.MessageSend),
+        (
+            {
+                "type": "message.send",
+                "client_msg_id": "5f1c2f9e-aaaa",
+                "body": "Hi",
+                "conversation_id": "c_x1",
+            },
+            p.MessageSend,
+        ),
         ({"type": "typing", "conversation_id": "c_x1", "typing": False}, p.Typing),
         ({"type": "seen", "conversation_id": "c_x1", "seq": 4, "state": "read"}, p.Seen),
         ({"type": "history", "conversation_id": "c_x1", "before_seq": 10, "limit": 20}, p.HistoryRequest),
@@ -53,24 +61,35 @@ def test_bad_client_frames_are_refused(raw: dict) -> None:
 
 def test_client_frame_types_cover_the_union() -> None:
     for t in p.CLIENT_FRAME_TYPES:
-        assert p.client_frame_adapter.validate_python(
-            {
-                "hello": {"type": "hello"},
-                "message.send": {"type": "message.send", "client_msg_id": "abcdefgh", "body": "x"},
-                "typing": {"type": "typing", "conversation_id": "c_1", "typing": True},
-                "seen": {"type": "seen", "conversation_id": "c_1", "seq": 1, "state": "delivered"},
-                "history": {"type": "history", "conversation_id": "c_1"},
-                "ping": {"type": "ping"},
-                "pong": {"type": "pong"},
-            }[t]
-        ).type == t
+        assert (
+            p.client_frame_adapter.validate_python(
+                {
+                    "hello": {"type": "hello"},
+                    "message.send": {"type": "message.send", "client_msg_id": "abcdefgh", "body": "x"},
+                    "typing": {"type": "typing", "conversation_id": "c_1", "typing": True},
+                    "seen": {"type": "seen", "conversation_id": "c_1", "seq": 1, "state": "delivered"},
+                    "history": {"type": "history", "conversation_id": "c_1"},
+                    "ping": {"type": "ping"},
+                    "pong": {"type": "pong"},
+                }[t]
+            ).type
+            == t
+        )
 
 
 def test_server_frames_serialize_with_type_and_utc_times() -> None:
-    msg = p.MessageOut(id="m_1", seq=3, sender=p.Sender(kind="agent", id="ag_1", name="Ana"), body="Hi", created_at=NOW)
+    msg = p.MessageOut(
+        id="m_1", seq=3, sender=p.Sender(kind="agent", id="ag_1", name="Ana"), body="Hi", created_at=NOW
+    )
     frames = [
-        p.WelcomeVisitor(visitor_id="v_1", conversations=[p.ConversationBrief(id="c_1", status="open", last_seq=3, created_at=NOW)], agents_online=True),
-        p.WelcomeAgent(agent=p.AgentBrief(id="ag_1", email="a@example.com", name="Ana", role="agent"), websites=["web_1"]),
+        p.WelcomeVisitor(
+            visitor_id="v_1",
+            conversations=[p.ConversationBrief(id="c_1", status="open", last_seq=3, created_at=NOW)],
+            agents_online=True,
+        ),
+        p.WelcomeAgent(
+            agent=p.AgentBrief(id="ag_1", email="a@example.com", name="Ana", role="agent"), websites=["web_1"]
+        ),
         p.MessageFrame(conversation_id="c_1", website_id="web_1", message=msg),
         p.Ack(client_msg_id="abcdefgh", conversation_id="c_1", seq=3, message_id="m_1"),
         p.TypingFrame(conversation_id="c_1", sender=p.Sender(kind="visitor", id="v_1"), typing=True),

@@ -30,7 +30,9 @@ def _client_ip(request: Request) -> str:
 async def login(data: LoginIn, request: Request, response: Response) -> MeOut:
     ctx = get_ctx(request)
     origin = request.headers.get("origin")
-    if origin is not None and not same_origin(origin, request.headers.get("host"), ctx.settings.public_origin):
+    if origin is not None and not same_origin(
+        origin, request.headers.get("host"), ctx.settings.public_origin
+    ):
         raise Forbidden("Sign in from the console's own page.")
     await ctx.limiter.check(ctx.settings.rate_login, "login-ip", _client_ip(request))
     await ctx.limiter.check(ctx.settings.rate_login, "login-email", data.email.strip().lower())
@@ -102,7 +104,10 @@ async def get_agent(agent_id: str, auth: Auth = Depends(agent_auth)) -> AgentOut
 @router.get("/tokens", response_model=list[TokenOut])
 async def list_tokens(auth: Auth = Depends(agent_auth)) -> list[TokenOut]:
     async with auth.ctx.uow() as uow:
-        return [TokenOut.model_validate(t, from_attributes=True) for t in await service.list_tokens(uow, auth.actor)]
+        return [
+            TokenOut.model_validate(t, from_attributes=True)
+            for t in await service.list_tokens(uow, auth.actor)
+        ]
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
@@ -122,4 +127,6 @@ async def create_token(data: TokenCreate, auth: Auth = Depends(agent_auth)) -> T
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 async def revoke_token(token_id: str, auth: Auth = Depends(agent_auth)) -> TokenOut:
     async with auth.ctx.uow() as uow:
-        return TokenOut.model_validate(await service.revoke_token(uow, auth.actor, token_id), from_attributes=True)
+        return TokenOut.model_validate(
+            await service.revoke_token(uow, auth.actor, token_id), from_attributes=True
+        )

@@ -24,7 +24,7 @@ _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email costs as long as a wrong
 # password and response time does not reveal which agents exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-TOKEN_PREFIX = "sct_"
+TOKEN_PREFIX = "sct_"  # noqa: S105 - a public prefix, not a secret
 
 
 def hash_password(password: str) -> str:
@@ -53,7 +53,9 @@ async def create(uow: UnitOfWork, data: AgentCreate, *, by: AgentActor | None = 
     existing = await uow.session.scalar(select(Agent.id).where(Agent.email == data.email))
     if existing is not None:
         raise Conflict("An agent with that email exists.")
-    agent = Agent(email=data.email, name=data.name, role=data.role, password_hash=hash_password(data.password))
+    agent = Agent(
+        email=data.email, name=data.name, role=data.role, password_hash=hash_password(data.password)
+    )
     uow.session.add(agent)
     try:
         await uow.session.flush()

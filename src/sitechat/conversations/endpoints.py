@@ -20,7 +20,6 @@ from sitechat.realtime.protocol import ConversationOut
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
-
 @router.get("", response_model=ConversationPage)
 async def list_conversations(
     auth: Auth = Depends(agent_auth),
@@ -32,7 +31,13 @@ async def list_conversations(
 ) -> ConversationPage:
     async with auth.ctx.uow() as uow:
         items, next_cursor = await service.list_conversations(
-            uow, auth.actor, website_id=website_id, status=status, assignee=assignee, cursor=cursor, limit=limit
+            uow,
+            auth.actor,
+            website_id=website_id,
+            status=status,
+            assignee=assignee,
+            cursor=cursor,
+            limit=limit,
         )
     return ConversationPage(items=items, next_cursor=next_cursor)
 
@@ -75,7 +80,11 @@ async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(
         except IntegrityError:
             if attempt == 2:
                 raise
-    return SendOut(conversation_id=result.conversation.id, created=result.created, message=service.message_out(result.message))
+    return SendOut(
+        conversation_id=result.conversation.id,
+        created=result.created,
+        message=service.message_out(result.message),
+    )
 
 
 @router.post("/{conversation_id}/assign", response_model=ConversationOut)

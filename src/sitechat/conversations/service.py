@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
@@ -50,7 +50,7 @@ def message_out(m: Message) -> MessageOut:
     return MessageOut(
         id=m.id,
         seq=m.seq,
-        sender=Sender(kind=m.sender_kind, id=m.sender_id, name=m.sender_name),  # type: ignore[arg-type]
+        sender=Sender(kind=m.sender_kind, id=m.sender_id, name=m.sender_name),
         body=m.body,
         client_msg_id=m.client_msg_id,
         created_at=m.created_at,
@@ -115,7 +115,10 @@ def _may_see(actor: Actor, conv: Conversation) -> bool:
 
 def _emit_conversation(uow: UnitOfWork, out: ConversationOut, conv: Conversation) -> None:
     uow.emit(topics.website(conv.website_id), ConversationFrame(conversation=out).model_dump(mode="json"))
-    uow.emit(topics.visitor(conv.visitor_id), VisitorConversationFrame(conversation=brief(conv)).model_dump(mode="json"))
+    uow.emit(
+        topics.visitor(conv.visitor_id),
+        VisitorConversationFrame(conversation=brief(conv)).model_dump(mode="json"),
+    )
 
 
 # --- messages --------------------------------------------------------------------------
@@ -241,9 +244,14 @@ async def send_message(
     out = message_out(msg)
     uow.emit(
         topics.website(conv.website_id),
-        MessageFrame(conversation_id=conv.id, website_id=conv.website_id, message=out).model_dump(mode="json"),
+        MessageFrame(conversation_id=conv.id, website_id=conv.website_id, message=out).model_dump(
+            mode="json"
+        ),
     )
-    uow.emit(topics.visitor(conv.visitor_id), MessageFrame(conversation_id=conv.id, message=out).model_dump(mode="json"))
+    uow.emit(
+        topics.visitor(conv.visitor_id),
+        MessageFrame(conversation_id=conv.id, message=out).model_dump(mode="json"),
+    )
     if created or reopened:
         _emit_conversation(uow, await conversation_out(uow, conv), conv)
     return SendResult(message=msg, conversation=conv, created=True)
@@ -286,7 +294,9 @@ async def list_messages(
 # --- state changes ---------------------------------------------------------------------
 
 
-async def set_status(uow: UnitOfWork, actor: AgentActor, conversation_id: str, status: str) -> ConversationOut:
+async def set_status(
+    uow: UnitOfWork, actor: AgentActor, conversation_id: str, status: str
+) -> ConversationOut:
     conv = await get_for(uow, actor, conversation_id, lock=True)
     if conv.status != status:
         conv.status = status
@@ -298,7 +308,9 @@ async def set_status(uow: UnitOfWork, actor: AgentActor, conversation_id: str, s
     return await conversation_out(uow, conv)
 
 
-async def assign(uow: UnitOfWork, actor: AgentActor, conversation_id: str, agent_id: str | None) -> ConversationOut:
+async def assign(
+    uow: UnitOfWork, actor: AgentActor, conversation_id: str, agent_id: str | None
+) -> ConversationOut:
     conv = await get_for(uow, actor, conversation_id, lock=True)
     if agent_id is not None:
         from sitechat.agents import service as agents  # a domain calls another's service
@@ -344,7 +356,7 @@ async def mark_seen(uow: UnitOfWork, actor: Actor, conversation_id: str, seq: in
     await uow.session.refresh(conv)
     frame = Receipt(
         conversation_id=conv.id,
-        side=side,  # type: ignore[arg-type]
+        side=side,
         delivered_seq=getattr(conv, f"{side}_delivered_seq"),
         read_seq=getattr(conv, f"{side}_read_seq"),
     ).model_dump(mode="json")
@@ -355,10 +367,16 @@ async def mark_seen(uow: UnitOfWork, actor: Actor, conversation_id: str, seq: in
 async def typing(uow: UnitOfWork, actor: Actor, conversation_id: str, is_typing: bool) -> None:
     conv = await get_for(uow, actor, conversation_id)
     if isinstance(actor, VisitorActor):
-        frame = TypingFrame(conversation_id=conv.id, sender=Sender(kind="visitor", id=actor.visitor_id), typing=is_typing)
+        frame = TypingFrame(
+            conversation_id=conv.id, sender=Sender(kind="visitor", id=actor.visitor_id), typing=is_typing
+        )
         uow.emit(topics.website(conv.website_id), frame.model_dump(mode="json"))
     else:
-        frame = TypingFrame(conversation_id=conv.id, sender=Sender(kind="agent", id=actor.agent_id, name=actor.name), typing=is_typing)
+        frame = TypingFrame(
+            conversation_id=conv.id,
+            sender=Sender(kind="agent", id=actor.agent_id, name=actor.name),
+            typing=is_typing,
+        )
         uow.emit(topics.visitor(conv.visitor_id), frame.model_dump(mode="json"))
         # Other agents on the conversation see a colleague typing too.
         uow.emit(topics.website(conv.website_id), frame.model_dump(mode="json"))
@@ -404,7 +422,7 @@ async def list_conversations(
     limit: int = 50,
 ) -> tuple[list[ConversationOut], str | None]:
     last = aliased(Message)
-    stmt: Select[Any] = (
+    stmt = (
         select(Conversation, Visitor, last)
         .join(Visitor, Visitor.id == Conversation.visitor_id)
         .outerjoin(last, and_(last.conversation_id == Conversation.id, last.seq == Conversation.last_seq))
@@ -442,4 +460,9 @@ async def list_conversations(
 
 
 async def count_for_website(uow: UnitOfWork, website_id: str) -> int:
-    return int(await uow.session.scalar(select(func.count()).select_from(Conversation).where(Conversation.website_id == website_id)) or 0)
+    return int(
+        await uow.session.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.website_id == website_id)
+        )
+        or 0
+    )

@@ -85,7 +85,11 @@ class Connection:
                 self._writer_task.cancel()
 
     async def _write(self, frame: BaseModel | dict[str, Any]) -> None:
-        text = frame.model_dump_json() if isinstance(frame, BaseModel) else json.dumps(frame, separators=(",", ":"))
+        text = (
+            frame.model_dump_json()
+            if isinstance(frame, BaseModel)
+            else json.dumps(frame, separators=(",", ":"))
+        )
         await self.ws.send_text(text)
 
     async def _writer(self) -> None:
@@ -143,7 +147,9 @@ class Connection:
             async with self.ctx.uow() as uow:
                 rows = await conversations.messages_between(uow, conv_id, after, upto, limit=500)
             for m in rows:
-                frame = p.MessageFrame(conversation_id=conv_id, website_id=website_id, message=conversations.message_out(m))
+                frame = p.MessageFrame(
+                    conversation_id=conv_id, website_id=website_id, message=conversations.message_out(m)
+                )
                 await self._send_message(conv_id, frame.model_dump(mode="json"))
                 after = m.seq
             if len(rows) < 500:
@@ -236,7 +242,9 @@ class Connection:
                 self.error("invalid_frame", "Frames are JSON text; binary frames are not accepted.")
                 continue
             if len(text) > self.ctx.settings.max_frame_bytes:
-                self.error("frame_too_large", f"A frame may be at most {self.ctx.settings.max_frame_bytes} bytes.")
+                self.error(
+                    "frame_too_large", f"A frame may be at most {self.ctx.settings.max_frame_bytes} bytes."
+                )
                 continue
             return str(text)
 

@@ -53,7 +53,9 @@ async def visitor_socket(ws: WebSocket) -> None:
         allowed = list(website.allowed_domains)
     # The panel iframe connects from our own origin; a loader could connect from the host
     # page. Either way the host page the token was issued to must still be allowed.
-    origin_ok = same_origin(origin, ws.headers.get("host"), ctx.settings.public_origin) or origin_allowed(origin, allowed)
+    origin_ok = same_origin(origin, ws.headers.get("host"), ctx.settings.public_origin) or origin_allowed(
+        origin, allowed
+    )
     if not origin_ok or not origin_allowed(claims.origin, allowed):
         await _refuse(ws, p.CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
         return
@@ -73,7 +75,9 @@ async def agent_socket(ws: WebSocket) -> None:
             elif cookie:
                 # Cookies ride along on cross-site WebSocket handshakes: only our own
                 # pages may use them (cross-site WebSocket hijacking).
-                if not same_origin(ws.headers.get("origin"), ws.headers.get("host"), ctx.settings.public_origin):
+                if not same_origin(
+                    ws.headers.get("origin"), ws.headers.get("host"), ctx.settings.public_origin
+                ):
                     await _refuse(ws, p.CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
                     return
                 agent, _session = await agents.from_session(uow, cookie)
@@ -142,7 +146,9 @@ async def _hello(conn: Connection) -> bool:
         await conn.subscribe(topics.presence(actor.website_id))
     else:
         async with ctx.uow() as uow:
-            site_ids = sorted(actor.website_ids) if actor.website_ids is not None else await websites.all_ids(uow)
+            site_ids = (
+                sorted(actor.website_ids) if actor.website_ids is not None else await websites.all_ids(uow)
+            )
         for wid in site_ids:
             await conn.subscribe(topics.website(wid))
         await conn.subscribe(topics.agent(actor.agent_id))
@@ -170,5 +176,9 @@ async def _goodbye(conn: Connection) -> None:
 async def _announce_presence(ctx: AppContext, website_ids: list[str]) -> None:
     for wid in website_ids:
         n = await ctx.presence.agents_online(wid)
-        await ctx.hub.publish(topics.presence(wid), p.VisitorPresence(agents_online=n > 0).model_dump(mode="json"))
-        await ctx.hub.publish(topics.website(wid), p.AgentPresence(website_id=wid, agents_online=n).model_dump(mode="json"))
+        await ctx.hub.publish(
+            topics.presence(wid), p.VisitorPresence(agents_online=n > 0).model_dump(mode="json")
+        )
+        await ctx.hub.publish(
+            topics.website(wid), p.AgentPresence(website_id=wid, agents_online=n).model_dump(mode="json")
+        )

@@ -77,8 +77,8 @@ class RedisPresence:
         now = time.time()
         key = self._key(website_id)
         await self._redis.zremrangebyscore(key, "-inf", now)
-        members = await self._redis.zrange(key, 0, -1)
-        return len({m.split("|", 1)[0] for m in members})
+        members: list[str] = await self._redis.zrange(key, 0, -1)  # type: ignore[assignment]
+        return len({str(m).split("|", 1)[0] for m in members})
 
     async def close(self) -> None:
         await self._redis.aclose()

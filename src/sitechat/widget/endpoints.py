@@ -28,7 +28,9 @@ async def config_preflight(website_id: str, request: Request) -> Response:
         async with ctx.uow() as uow:
             await service.allowed_website(uow, website_id, origin)
     except SitechatError as exc:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"})
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
+        )
     return Response(
         status_code=204,
         headers={
@@ -53,7 +55,9 @@ async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JS
             out = await service.config(uow, ctx, website_id, origin, data)
     except OriginNotAllowed as exc:
         # No CORS header: the refused page learns nothing but the failure.
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"})
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
+        )
     except SitechatError as exc:
         return JSONResponse(
             error_body(exc.code, exc.detail), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
@@ -110,5 +114,9 @@ async def panel(request: Request, website_id: str = "") -> Response:
     )
     return HTMLResponse(
         PANEL_HTML.format(website_id=html.escape(website.id)),
-        headers={"Content-Security-Policy": csp, "Cache-Control": "no-cache", "Referrer-Policy": "strict-origin"},
+        headers={
+            "Content-Security-Policy": csp,
+            "Cache-Control": "no-cache",
+            "Referrer-Policy": "strict-origin",
+        },
     )
