@@ -115,8 +115,11 @@ class Socket:
         await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
 
     async def _recv_raw(self, timeout: float) -> dict[str, Any]:
+        """The next frame other than a server ping (pings are answered) within `timeout`."""
+        deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            raw = await asyncio.wait_for(self.ws.recv(), left)
             frame = json.loads(raw)
             if frame.get("type") == "ping":
                 await self.send({"type": "pong"})
@@ -152,11 +155,13 @@ class Socket:
     async def quiet(self, seconds: float = 0.5) -> list[dict[str, Any]]:
         """Unconsumed frames plus everything that arrives within `seconds`."""
         got, self.backlog = self.backlog, []
+        deadline = asyncio.get_running_loop().time() + seconds
         try:
-            while True:
-                got.append(await self._recv_raw(seconds))
+            while (left := deadline - asyncio.get_running_loop().time()) > 0:
+                got.append(await self._recv_raw(left))
         except TimeoutError:
-            return got
+            pass
+        return got
 
     async def messages(self, n: int, timeout: float = 5) -> list[dict[str, Any]]:
         return [await self.expect("message", timeout) for _ in range(n)]

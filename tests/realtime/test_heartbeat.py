@@ -1,0 +1,74 @@
+"""Heartbeats both ways, and named close codes for silent or slow-to-greet clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+
+import pytest
+
+from tests.support import clients
+from tests.support.servers import BIN, ServerProcess
+
+
+@pytest.fixture(scope="module")
+def fast_server(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("heartbeat")
+    srv = ServerProcess(
+        tmp,
+        database_url=f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
+        name="heartbeat",
+        extra_env={
+            "SITECHAT_HEARTBEAT_INTERVAL": "0.4",
+            "SITECHAT_HEARTBEAT_TIMEOUT": "1.2",
+            "SITECHAT_HELLO_TIMEOUT": "1",
+        },
+    )
+    srv.migrate()
+    srv.start()
+    out = subprocess.run(
+        [str(BIN), "website", "create", "--name", "HB", "--domain", "shop.example.com"],
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    srv.website_id = out.split("website id: ")[1].split()[0]  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+async def _connect(srv: ServerProcess) -> clients.Socket:
+    cfg = (await clients.widget_config(srv.url, srv.website_id)).json()  # type: ignore[attr-defined]
+    return await clients.open_socket(f"{cfg['ws_url']}?token={cfg['token']}", origin=clients.DEFAULT_ORIGIN)
+
+
+async def test_a_client_that_answers_pings_stays_connected(fast_server: ServerProcess) -> None:
+    sock = await _connect(fast_server)
+    await sock.send({"type": "hello"})
+    await sock.expect("welcome")
+    await sock.quiet(2.5)  # Socket answers every server ping with a pong
+    await sock.send({"type": "ping", "id": "after"})
+    assert (await sock.expect("pong"))["id"] == "after"
+    await sock.close()
+
+
+async def test_a_silent_client_is_closed_with_heartbeat_timeout(fast_server: ServerProcess) -> None:
+    sock = await _connect(fast_server)
+    await sock.send({"type": "hello"})
+    pings = 0
+    try:
+        while True:
+            frame = json.loads(await asyncio.wait_for(sock.ws.recv(), 5))
+            pings += frame["type"] == "ping"  # received, never answered
+    except Exception:
+        pass
+    assert sock.ws.close_code == 4011
+    assert pings >= 1
+
+
+async def test_no_hello_in_time_is_closed(fast_server: ServerProcess) -> None:
+    sock = await _connect(fast_server)
+    assert await sock.wait_closed(5) == 4010

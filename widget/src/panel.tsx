@@ -1,0 +1,23 @@
+// Entry point of the chat panel, loaded inside the iframe that the loader
+// creates ({server}/widget/panel). The server's HTML shell links panel.css and
+// this script; we render into its #app element (or a fresh one).
+
+import "./panel.css";
+import { render } from "preact";
+import { PanelController } from "./panel/controller";
+import { Panel } from "./panel/ui";
+
+function mount(): void {
+  let root = document.getElementById("app");
+  if (!root) {
+    root = document.createElement("div");
+    root.id = "app";
+    document.body.appendChild(root);
+  }
+  const ctl = new PanelController();
+  render(<Panel ctl={ctl} />, root);
+  ctl.start();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+else mount();
