@@ -130,7 +130,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         ws_per_message_deflate=False,  # ~20 KiB a connection instead of ~300 KiB
         ws_max_size=1024 * 1024,
-        proxy_headers=False,
+        # Client addresses (rate limits) come from X-Forwarded-For only when the request
+        # comes from a configured proxy; otherwise every visitor behind a load balancer
+        # would share one address.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
         server_header=False,
         timeout_graceful_shutdown=5,
     )

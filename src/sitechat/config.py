@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     rate_widget_config: str = "60/minute"
 
     db_pool_size: int = Field(default=10, ge=1)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.",
+    )
     # Set when public_url was derived from host and port (so --port can move it).
     public_url_derived: bool = Field(default=False, exclude=True)
 
@@ -83,8 +87,19 @@ class Settings(BaseSettings):
     def _check_redis_url(cls, v: str | None) -> str | None:
         if v in (None, ""):
             return None
-        if not v.startswith(("redis://", "rediss://", "unix://")):
+        if not v.startswith(("redis://", "rediss://")):
             raise ValueError("must be a redis:// or rediss:// URL")
+        return v
+
+    @field_validator("rate_login", "rate_ws_frames", "rate_messages", "rate_widget_config")
+    @classmethod
+    def _check_rate(cls, v: str) -> str:
+        from limits import parse
+
+        try:
+            parse(v)
+        except ValueError:
+            raise ValueError("must be a rate such as 10/minute or 30/second") from None
         return v
 
     @field_validator("log_level")

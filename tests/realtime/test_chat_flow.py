@@ -132,3 +132,19 @@ async def test_two_tabs_of_one_visitor_stay_in_sync(server, owner: Api) -> None:
     m = await tab2.expect("message", conversation_id=ack["conversation_id"])
     assert m["message"]["body"] == "from tab 1"
     await asyncio.gather(tab1.close(), tab2.close())
+
+
+async def test_history_pages_back_from_the_newest(server, owner: Api) -> None:
+    site = await owner.create_website()
+    sock, _cfg, _ = await clients.visitor(server.url, site["id"])
+    conv = (await sock.send_message("m1"))["conversation_id"]
+    for i in range(2, 8):
+        r = await owner.post(f"/api/v1/conversations/{conv}/messages", json={"body": f"m{i}"})
+        assert r.status_code == 201
+    await sock.send({"type": "history", "conversation_id": conv, "limit": 3, "id": "h1"})
+    newest = await sock.expect("history", id="h1")
+    assert [m["seq"] for m in newest["messages"]] == [5, 6, 7]
+    await sock.send({"type": "history", "conversation_id": conv, "limit": 3, "before_seq": 5, "id": "h2"})
+    older = await sock.expect("history", id="h2")
+    assert [m["body"] for m in older["messages"]] == ["m2", "m3", "m4"]
+    await sock.close()

@@ -74,6 +74,8 @@ def test_settings_errors_name_the_setting(tmp_path: Path, monkeypatch: pytest.Mo
         ("SITECHAT_PUBLIC_URL", "chat.example.com"),
         ("SITECHAT_REDIS_URL", "http://localhost"),
         ("SITECHAT_MAX_MESSAGE_CHARS", "0"),
+        ("SITECHAT_RATE_LOGIN", "ten per fortnight"),
+        ("SITECHAT_REDIS_URL", "unix:///tmp/redis.sock"),
     ):
         monkeypatch.setenv(name, value)
         with pytest.raises(SettingsError, match=name):

@@ -21,7 +21,7 @@ from sitechat.agents.models import Agent
 from sitechat.conversations.models import Conversation, Message
 from sitechat.db.base import new_id, utcnow
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import BadRequest, MessageTooLong, NotFound, ValidationFailed
+from sitechat.errors import BadRequest, MessageTooLong, NotFound, ValidationFailed, WebsiteNotFound
 from sitechat.realtime import topics
 from sitechat.realtime.protocol import (
     ConversationBrief,
@@ -37,6 +37,7 @@ from sitechat.realtime.protocol import (
     VisitorConversationFrame,
 )
 from sitechat.visitors.models import Visitor
+from sitechat.websites.models import Website
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +242,9 @@ async def send_message(
     uow.session.add(msg)
     await uow.session.flush()
 
+    if created or reopened:
+        # Agents learn of the conversation before its first message.
+        _emit_conversation(uow, await conversation_out(uow, conv), conv)
     out = message_out(msg)
     uow.emit(
         topics.website(conv.website_id),
@@ -275,8 +279,13 @@ async def list_messages(
     after_seq: int | None = None,
     before_seq: int | None = None,
     limit: int = 100,
+    latest: bool = False,
 ) -> tuple[list[Message], bool]:
-    await get_for(uow, actor, conversation_id)
+    """A page of messages in ascending seq. With neither bound, the oldest page, or with
+    ``latest`` the newest one (what a chat window shows first)."""
+    conv = await get_for(uow, actor, conversation_id)
+    if latest and before_seq is None and after_seq is None:
+        before_seq = conv.last_seq + 1
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     if after_seq is not None:
         stmt = stmt.where(Message.seq > after_seq)
@@ -428,8 +437,8 @@ async def list_conversations(
         .outerjoin(last, and_(last.conversation_id == Conversation.id, last.seq == Conversation.last_seq))
     )
     if website_id is not None:
-        if not actor.can_see(website_id):
-            raise NotFound("No such website.")
+        if not actor.can_see(website_id) or await uow.session.get(Website, website_id) is None:
+            raise WebsiteNotFound()
         stmt = stmt.where(Conversation.website_id == website_id)
     elif actor.website_ids is not None:
         stmt = stmt.where(Conversation.website_id.in_(actor.website_ids or {""}))

@@ -7,10 +7,13 @@ client never hears of a message the database does not have.
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 class Publisher(Protocol):
@@ -38,7 +41,13 @@ class UnitOfWork:
             await self._session.commit()
         events, self._events = self._events, []
         for topic, event in events:
-            await self._publisher.publish(topic, event)
+            try:
+                await self._publisher.publish(topic, event)
+            except Exception:
+                # Committed is committed: clients catch up by seq when they resume or
+                # when the next event reveals the gap. Failing the request would make
+                # the sender retry something that is already stored.
+                log.exception("publishing to %s failed after commit", topic)
 
     async def rollback(self) -> None:
         self._events.clear()

@@ -280,7 +280,11 @@ class Connection:
                 return
             self.send(p.PingFrame())
             if isinstance(self.actor, AgentActor):
-                await self._touch_presence()
+                try:
+                    await self._touch_presence()
+                except Exception:
+                    # Presence is best effort (Redis may be away); the heartbeat must go on.
+                    log.warning("presence refresh failed", exc_info=True)
 
     async def _touch_presence(self) -> None:
         assert isinstance(self.actor, AgentActor)
@@ -339,7 +343,12 @@ class Connection:
         elif isinstance(frame, p.HistoryRequest):
             async with ctx.uow() as uow:
                 rows, _ = await conversations.list_messages(
-                    uow, self.actor, frame.conversation_id, before_seq=frame.before_seq, limit=frame.limit
+                    uow,
+                    self.actor,
+                    frame.conversation_id,
+                    before_seq=frame.before_seq,
+                    limit=frame.limit,
+                    latest=True,
                 )
             self.send(
                 p.HistoryFrame(

@@ -158,10 +158,11 @@ async def _hello(conn: Connection) -> bool:
             agent=p.AgentBrief(id=actor.agent_id, email=actor.email, name=actor.name, role=actor.role),
             websites=site_ids,
         )
-        await ctx.presence.touch(actor.agent_id, conn.id, site_ids)
-        await _announce_presence(ctx, site_ids)
     conn.send(welcome)
     conn.start_replay()
+    if isinstance(actor, AgentActor):
+        await ctx.presence.touch(actor.agent_id, conn.id, site_ids)
+        await _announce_presence(ctx, site_ids)
     return True
 
 
