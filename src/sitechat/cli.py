@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import secrets
 import sys
 from typing import Any
@@ -102,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from sitechat.app import create_app
+    from sitechat.logs import log_config
 
     settings = _settings()
     if args.port:
@@ -120,14 +120,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
         sys.exit("sitechat: the database schema is not current: run `sitechat migrate` first")
     if not args.no_bootstrap:
         asyncio.run(_bootstrap(settings))
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     uvicorn.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
         ws_per_message_deflate=False,  # ~20 KiB a connection instead of ~300 KiB
         ws_max_size=1024 * 1024,
         # Client addresses (rate limits) come from X-Forwarded-For only when the request

@@ -23,6 +23,7 @@ def fast_server(tmp_path_factory: pytest.TempPathFactory):
             "SITECHAT_HEARTBEAT_INTERVAL": "0.4",
             "SITECHAT_HEARTBEAT_TIMEOUT": "1.2",
             "SITECHAT_HELLO_TIMEOUT": "1",
+            "SITECHAT_LOG_LEVEL": "info",
         },
     )
     srv.migrate()
@@ -72,3 +73,15 @@ async def test_a_silent_client_is_closed_with_heartbeat_timeout(fast_server: Ser
 async def test_no_hello_in_time_is_closed(fast_server: ServerProcess) -> None:
     sock = await _connect(fast_server)
     assert await sock.wait_closed(5) == 4010
+
+
+async def test_tokens_never_reach_the_log(fast_server: ServerProcess) -> None:
+    cfg = (await clients.widget_config(fast_server.url, fast_server.website_id)).json()  # type: ignore[attr-defined]
+    sock = await clients.open_socket(f"{cfg['ws_url']}?token={cfg['token']}", origin=clients.DEFAULT_ORIGIN)
+    await sock.send({"type": "hello"})
+    await sock.expect("welcome")
+    await sock.close()
+    await asyncio.sleep(0.3)
+    log = fast_server.log_path.read_text()
+    assert "/ws/visitor?token=[redacted]" in log  # the request was logged…
+    assert cfg["token"] not in log and cfg["visitor_key"] not in log  # …without the secret

@@ -256,8 +256,6 @@ async def send_message(
         topics.visitor(conv.visitor_id),
         MessageFrame(conversation_id=conv.id, message=out).model_dump(mode="json"),
     )
-    if created or reopened:
-        _emit_conversation(uow, await conversation_out(uow, conv), conv)
     return SendResult(message=msg, conversation=conv, created=True)
 
 
