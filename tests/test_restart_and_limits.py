@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import httpx
 import pytest
 
 from tests.support import clients
 from tests.support.clients import Api
-from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD, BIN, ServerProcess
+from tests.support.servers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    ServerProcess,
+    cli_website,
+    started_sqlite_server,
+)
 
 
 async def test_conversations_survive_restart_and_clients_resume(
@@ -62,19 +66,12 @@ async def test_conversations_survive_restart_and_clients_resume(
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("limits")
-    srv = ServerProcess(
-        tmp,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
-        name="limits",
-        extra_env={
-            "SITECHAT_RATE_LOGIN": "3/minute",
-            "SITECHAT_RATE_WIDGET_CONFIG": "4/minute",
-            "SITECHAT_RATE_WS_FRAMES": "5/second",
-        },
-    )
-    srv.migrate()
-    srv.start()
+    env = {
+        "SITECHAT_RATE_LOGIN": "3/minute",
+        "SITECHAT_RATE_WIDGET_CONFIG": "4/minute",
+        "SITECHAT_RATE_WS_FRAMES": "5/second",
+    }
+    srv = started_sqlite_server(tmp_path_factory.mktemp("limits"), "limits", env)
     yield srv
     srv.stop()
 
@@ -94,21 +91,8 @@ async def test_login_attempts_are_rate_limited(strict_server: ServerProcess) -> 
         assert r.status_code == 429
 
 
-def _cli_website(srv: ServerProcess, domain: str) -> str:
-    out = subprocess.run(
-        [str(BIN), "website", "create", "--name", "Limits", "--domain", domain],
-        env=srv.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    assert "<script>" in out and "websiteChat" in out  # the install snippet, ready to paste
-    return out.split("website id: ")[1].split()[0]
-
-
 async def test_widget_config_is_rate_limited_per_address(strict_server: ServerProcess) -> None:
-    site_id = _cli_website(strict_server, "localhost")
+    site_id = cli_website(strict_server, "localhost")
     codes = [
         (await clients.widget_config(strict_server.url, site_id, "http://localhost:3000")).status_code
         for _ in range(5)
@@ -117,7 +101,7 @@ async def test_widget_config_is_rate_limited_per_address(strict_server: ServerPr
 
 
 async def test_socket_frame_flood_is_refused_then_closed(strict_server: ServerProcess) -> None:
-    site_id = _cli_website(strict_server, "127.0.0.1")
+    site_id = cli_website(strict_server, "127.0.0.1")
     r = await clients.widget_config(strict_server.url, site_id, "http://127.0.0.1:3000")
     assert r.status_code == 200  # the limit is per website and address
     cfg = r.json()

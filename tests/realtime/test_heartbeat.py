@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 
 import pytest
 
 from tests.support import clients
-from tests.support.servers import BIN, ServerProcess
+from tests.support.servers import ServerProcess, cli_website, started_sqlite_server
 
 
 @pytest.fixture(scope="module")
 def fast_server(tmp_path_factory: pytest.TempPathFactory):
-    tmp = tmp_path_factory.mktemp("heartbeat")
-    srv = ServerProcess(
-        tmp,
-        database_url=f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}",
-        name="heartbeat",
-        extra_env={
-            "SITECHAT_HEARTBEAT_INTERVAL": "0.4",
-            "SITECHAT_HEARTBEAT_TIMEOUT": "1.2",
-            "SITECHAT_HELLO_TIMEOUT": "1",
-            "SITECHAT_LOG_LEVEL": "info",
-        },
-    )
-    srv.migrate()
-    srv.start()
-    out = subprocess.run(
-        [str(BIN), "website", "create", "--name", "HB", "--domain", "shop.example.com"],
-        env=srv.env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    srv.website_id = out.split("website id: ")[1].split()[0]  # type: ignore[attr-defined]
+    env = {
+        "SITECHAT_HEARTBEAT_INTERVAL": "0.4",
+        "SITECHAT_HEARTBEAT_TIMEOUT": "1.2",
+        "SITECHAT_HELLO_TIMEOUT": "1",
+        "SITECHAT_LOG_LEVEL": "info",
+    }
+    srv = started_sqlite_server(tmp_path_factory.mktemp("heartbeat"), "heartbeat", env)
+    srv.website_id = cli_website(srv, "shop.example.com")  # type: ignore[attr-defined]
     yield srv
     srv.stop()
 

@@ -153,3 +153,27 @@ def run_sync(coro: Any) -> Any:
     (Playwright's sync API runs one)."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def started_sqlite_server(tmp: Path, name: str, extra_env: dict[str, str] | None = None) -> ServerProcess:
+    """A migrated, running server on its own SQLite file, for tests that need special settings."""
+    srv = ServerProcess(
+        tmp, database_url=f"sqlite+aiosqlite:///{tmp / 'db.sqlite'}", name=name, extra_env=extra_env
+    )
+    srv.migrate()
+    srv.start()
+    return srv
+
+
+def cli_website(srv: ServerProcess, domain: str, name: str = "Site") -> str:
+    """Create a website with `sitechat website create`; returns its id."""
+    out = subprocess.run(
+        [str(BIN), "website", "create", "--name", name, "--domain", domain],
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "<script>" in out and "websiteChat" in out  # the install snippet, ready to paste
+    return out.split("website id: ")[1].split()[0]
