@@ -120,5 +120,11 @@ async def test_many_sends_from_both_nodes_keep_one_gapless_order(cluster) -> Non
             }
         )
         assert (await ag1b.expect("error", id="rl"))["code"] == "rate_limited"
+        # The REST API spends the same budget.
+        async with Api(a.url) as api:
+            api.use_token(token1)
+            r = await api.post(f"/api/v1/conversations/{conv}/messages", json={"body": "via REST"})
+            assert r.status_code == 429 and r.json()["error"] == "rate_limited"
+            assert int(r.headers["retry-after"]) >= 1
         for s in (visitor_ws, ag1, ag2, ag1b):
             await s.close()

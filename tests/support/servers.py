@@ -95,6 +95,7 @@ class ServerProcess:
             # Tests log in often from one address; the login limit has its own test.
             "SITECHAT_RATE_LOGIN": "1000/minute",
             "SITECHAT_RATE_WIDGET_CONFIG": "1000/minute",
+            "SITECHAT_RATE_MESSAGES": "1000/minute",
         }
         if redis_url:
             self.env["SITECHAT_REDIS_URL"] = redis_url

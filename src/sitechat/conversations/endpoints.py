@@ -65,6 +65,8 @@ async def list_messages(
 
 @router.post("/{conversation_id}/messages", response_model=SendOut, status_code=201)
 async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(agent_auth)) -> SendOut:
+    # The same per-sender budget as WebSocket sends, so the API is no way around it.
+    await auth.ctx.limiter.check(auth.ctx.settings.rate_messages, "messages", auth.actor.sender_key)
     for attempt in (1, 2):
         try:
             async with auth.ctx.uow() as uow:
