@@ -37,8 +37,13 @@ class UnitOfWork:
         self._events.append((topic, event))
 
     async def commit(self) -> None:
+        """Commit, give the connection back, then publish what the transaction queued."""
         if self._session is not None:
             await self._session.commit()
+            await self.close()
+        await self._publish()
+
+    async def _publish(self) -> None:
         events, self._events = self._events, []
         for topic, event in events:
             try:
