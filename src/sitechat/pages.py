@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 
 from sitechat.http import get_ctx
 from sitechat.websites import service as websites
-from sitechat.websites.models import Website
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,7 +65,7 @@ async def demo(request: Request) -> HTMLResponse:
 
     ctx = get_ctx(request)
     async with ctx.uow() as uow:
-        site = await uow.session.scalar(select(Website).order_by(Website.created_at).limit(1))
+        site = await websites.first_created(uow)
     if site is None:
         return HTMLResponse(
             "<p>No website yet: run <code>sitechat website create</code>.</p>", status_code=404

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from sitechat.actors import AgentActor
-from sitechat.agents.models import Agent, AgentSession, AgentWebsite, ApiToken
+from sitechat.agents import repository
+from sitechat.agents.models import Agent, AgentSession, ApiToken
 from sitechat.agents.schemas import AgentCreate
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
@@ -50,32 +50,52 @@ async def create(uow: UnitOfWork, data: AgentCreate, *, by: AgentActor | None = 
             raise Forbidden("Only an owner may add another owner.")
     for website_id in data.website_ids:
         await websites.get(uow, website_id)
-    existing = await uow.session.scalar(select(Agent.id).where(Agent.email == data.email))
-    if existing is not None:
+    if await repository.id_by_email(uow.session, data.email) is not None:
         raise Conflict("An agent with that email exists.")
-    agent = Agent(
-        email=data.email, name=data.name, role=data.role, password_hash=hash_password(data.password)
-    )
-    uow.session.add(agent)
     try:
-        await uow.session.flush()
+        agent = await repository.insert(
+            uow.session,
+            email=data.email,
+            name=data.name,
+            role=data.role,
+            password_hash=hash_password(data.password),
+        )
     except IntegrityError:
         raise Conflict("An agent with that email exists.") from None
-    for website_id in sorted(set(data.website_ids)):
-        uow.session.add(AgentWebsite(agent_id=agent.id, website_id=website_id))
-    await uow.session.flush()
+    await repository.insert_memberships(uow.session, agent.id, sorted(set(data.website_ids)))
     return agent
 
 
 async def count(uow: UnitOfWork) -> int:
-    return len((await uow.session.scalars(select(Agent.id).limit(1))).all())
+    """1 if any agent exists, else 0 (enough to tell a first start)."""
+    return int(await repository.any_exists(uow.session))
+
+
+async def get_by_id(uow: UnitOfWork, agent_id: str) -> Agent | None:
+    """Internal: the agent, disabled or not, without a visibility check."""
+    return await repository.get(uow.session, agent_id)
 
 
 async def website_ids_of(uow: UnitOfWork, agent: Agent) -> frozenset[str] | None:
     if agent.role in ("owner", "admin"):
         return None
-    rows = await uow.session.scalars(select(AgentWebsite.website_id).where(AgentWebsite.agent_id == agent.id))
-    return frozenset(rows.all())
+    return frozenset(await repository.website_ids_of(uow.session, agent.id))
+
+
+async def join_website(uow: UnitOfWork, agent_id: str, website_id: str) -> bool:
+    """Internal, for websites.add_member (which checks the website): make the agent work
+    on the website; False if it already did."""
+    if await repository.get(uow.session, agent_id) is None:
+        raise NotFound("No such agent.")
+    if await repository.get_membership(uow.session, agent_id, website_id) is not None:
+        return False
+    await repository.insert_memberships(uow.session, agent_id, [website_id])
+    return True
+
+
+async def leave_website(uow: UnitOfWork, agent_id: str, website_id: str) -> None:
+    """Internal: the agent no longer works on the website (a no-op if it did not)."""
+    await repository.delete_membership(uow.session, agent_id, website_id)
 
 
 async def actor_for(uow: UnitOfWork, agent: Agent) -> AgentActor:
@@ -89,7 +109,7 @@ async def actor_for(uow: UnitOfWork, agent: Agent) -> AgentActor:
 
 
 async def authenticate(uow: UnitOfWork, email: str, password: str) -> Agent:
-    agent = await uow.session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    agent = await repository.by_email(uow.session, email.strip().lower())
     if agent is None:
         verify_password(_DUMMY_HASH, password)
         raise InvalidCredentials()
@@ -104,27 +124,25 @@ async def start_session(uow: UnitOfWork, agent: Agent, ttl_seconds: int) -> tupl
     """Returns (cookie value, csrf token)."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    uow.session.add(
-        AgentSession(
-            token_hash=_sha256(token),
-            agent_id=agent.id,
-            csrf_token=csrf,
-            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
-        )
+    await repository.insert_session(
+        uow.session,
+        token_hash=_sha256(token),
+        agent_id=agent.id,
+        csrf_token=csrf,
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
     )
-    await uow.session.flush()
     return token, csrf
 
 
 async def end_session(uow: UnitOfWork, token: str) -> None:
-    await uow.session.execute(delete(AgentSession).where(AgentSession.token_hash == _sha256(token)))
+    await repository.delete_session(uow.session, _sha256(token))
 
 
 async def from_session(uow: UnitOfWork, token: str) -> tuple[Agent, AgentSession]:
-    row = await uow.session.get(AgentSession, _sha256(token))
+    row = await repository.get_session(uow.session, _sha256(token))
     if row is None or row.expires_at <= utcnow():
         raise Unauthorized("Your session has ended; sign in again.")
-    agent = await uow.session.get(Agent, row.agent_id)
+    agent = await repository.get(uow.session, row.agent_id)
     if agent is None or agent.disabled:
         raise Unauthorized()
     return agent, row
@@ -136,10 +154,10 @@ def csrf_ok(session: AgentSession, presented: str | None) -> bool:
 
 async def from_api_token(uow: UnitOfWork, token: str) -> Agent:
     # The lookup is by SHA-256 of a 256-bit random token: nothing to learn from timing.
-    row = await uow.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+    row = await repository.token_by_hash(uow.session, _sha256(token))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("Invalid or revoked API token.")
-    agent = await uow.session.get(Agent, row.agent_id)
+    agent = await repository.get(uow.session, row.agent_id)
     if agent is None or agent.disabled:
         raise Unauthorized()
     now = utcnow()
@@ -150,21 +168,18 @@ async def from_api_token(uow: UnitOfWork, token: str) -> Agent:
 
 async def create_token(uow: UnitOfWork, actor: AgentActor, name: str) -> tuple[ApiToken, str]:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(agent_id=actor.agent_id, name=name, token_hash=_sha256(secret))
-    uow.session.add(token)
-    await uow.session.flush()
+    token = await repository.insert_token(
+        uow.session, agent_id=actor.agent_id, name=name, token_hash=_sha256(secret)
+    )
     return token, secret
 
 
 async def list_tokens(uow: UnitOfWork, actor: AgentActor) -> list[ApiToken]:
-    rows = await uow.session.scalars(
-        select(ApiToken).where(ApiToken.agent_id == actor.agent_id).order_by(ApiToken.created_at)
-    )
-    return list(rows.all())
+    return await repository.tokens_of(uow.session, actor.agent_id)
 
 
 async def revoke_token(uow: UnitOfWork, actor: AgentActor, token_id: str) -> ApiToken:
-    token = await uow.session.get(ApiToken, token_id)
+    token = await repository.get_token(uow.session, token_id)
     if token is None or token.agent_id != actor.agent_id:
         raise NotFound("No such token.")
     if token.revoked_at is None:
@@ -173,29 +188,18 @@ async def revoke_token(uow: UnitOfWork, actor: AgentActor, token_id: str) -> Api
 
 
 async def get(uow: UnitOfWork, actor: AgentActor, agent_id: str) -> Agent:
-    agent = await uow.session.get(Agent, agent_id)
+    agent = await repository.get(uow.session, agent_id)
     if agent is None:
         raise NotFound("No such agent.")
     if not actor.is_manager and agent_id != actor.agent_id:
         # Agents see colleagues who share one of their websites, and only those.
-        shared = await uow.session.scalar(
-            select(AgentWebsite.website_id).where(
-                AgentWebsite.agent_id == agent_id,
-                AgentWebsite.website_id.in_(actor.website_ids or frozenset()),
-            )
-        )
+        shared = await repository.shared_website(uow.session, agent_id, actor.website_ids or frozenset())
         if shared is None and agent.role == "agent":
             raise NotFound("No such agent.")
     return agent
 
 
 async def list_visible(uow: UnitOfWork, actor: AgentActor) -> list[Agent]:
-    stmt = select(Agent).order_by(Agent.created_at)
-    if not actor.is_manager:
-        colleague_ids = select(AgentWebsite.agent_id).where(
-            AgentWebsite.website_id.in_(actor.website_ids or frozenset())
-        )
-        stmt = stmt.where(
-            (Agent.id.in_(colleague_ids)) | (Agent.id == actor.agent_id) | (Agent.role != "agent")
-        )
-    return list((await uow.session.scalars(stmt)).all())
+    if actor.is_manager:
+        return await repository.list_all(uow.session)
+    return await repository.list_visible_to(uow.session, actor.agent_id, actor.website_ids or frozenset())

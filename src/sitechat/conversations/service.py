@@ -11,15 +11,11 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import aliased
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
-from sitechat.agents.models import Agent
+from sitechat.conversations import repository
 from sitechat.conversations.models import Conversation, Message
-from sitechat.db.base import new_id, utcnow
+from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
 from sitechat.errors import BadRequest, MessageTooLong, NotFound, ValidationFailed, WebsiteNotFound
 from sitechat.realtime import topics
@@ -36,8 +32,9 @@ from sitechat.realtime.protocol import (
     VisitorBrief,
     VisitorConversationFrame,
 )
+from sitechat.visitors import service as visitors
 from sitechat.visitors.models import Visitor
-from sitechat.websites.models import Website
+from sitechat.websites import service as websites
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +81,10 @@ def _out(c: Conversation, v: Visitor | None, last: Message | None) -> Conversati
 
 
 async def conversation_out(uow: UnitOfWork, c: Conversation) -> ConversationOut:
-    visitor = await uow.session.get(Visitor, c.visitor_id)
+    visitor = await visitors.get(uow, c.visitor_id)
     last = None
     if c.last_seq:
-        last = await uow.session.scalar(
-            select(Message).where(Message.conversation_id == c.id, Message.seq == c.last_seq)
-        )
+        last = await repository.message_at(uow.session, c.id, c.last_seq)
     return _out(c, visitor, last)
 
 
@@ -99,10 +94,7 @@ async def conversation_out(uow: UnitOfWork, c: Conversation) -> ConversationOut:
 async def get_for(uow: UnitOfWork, actor: Actor, conversation_id: str, *, lock: bool = False) -> Conversation:
     """The conversation if the actor may see it; ``not_found`` otherwise (never 'forbidden',
     which would tell a stranger the id exists)."""
-    stmt = select(Conversation).where(Conversation.id == conversation_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    conv = await uow.session.scalar(stmt)
+    conv = await repository.select_one(uow.session, conversation_id, lock=lock)
     if conv is None or not _may_see(actor, conv):
         raise NotFound("No such conversation.")
     return conv
@@ -136,12 +128,10 @@ def check_body(body: str, max_chars: int) -> str:
 
 
 async def find_sent(uow: UnitOfWork, actor: Actor, client_msg_id: str) -> SendResult | None:
-    msg = await uow.session.scalar(
-        select(Message).where(Message.sender_key == actor.sender_key, Message.client_msg_id == client_msg_id)
-    )
+    msg = await repository.sent_message(uow.session, actor.sender_key, client_msg_id)
     if msg is None:
         return None
-    conv = await uow.session.get(Conversation, msg.conversation_id)
+    conv = await repository.get(uow.session, msg.conversation_id)
     if conv is None:
         return None
     return SendResult(message=msg, conversation=conv, created=False)
@@ -171,29 +161,15 @@ async def send_message(
         if conversation_id is not None:
             conv = await get_for(uow, actor, conversation_id)
         else:
-            current = await uow.session.scalar(
-                select(Conversation)
-                .where(Conversation.visitor_id == actor.visitor_id, Conversation.status != "resolved")
-                .order_by(Conversation.created_at.desc())
-                .limit(1)
-            )
+            current = await repository.current_of_visitor(uow.session, actor.visitor_id)
             if current is None:
-                current = Conversation(
-                    id=new_id("c"),
-                    website_id=actor.website_id,
-                    visitor_id=actor.visitor_id,
-                    status="open",
-                    last_seq=0,
-                    created_at=now,
-                    updated_at=now,
-                    last_activity_at=now,
+                current = await repository.insert(
+                    uow.session, website_id=actor.website_id, visitor_id=actor.visitor_id, now=now
                 )
-                uow.session.add(current)
-                await uow.session.flush()
                 created = True
             conv = current
         sender_kind, sender_id, sender_name = "visitor", actor.visitor_id, None
-        visitor = await uow.session.get(Visitor, actor.visitor_id)
+        visitor = await visitors.get(uow, actor.visitor_id)
         if visitor is not None:
             sender_name = visitor.name
     else:
@@ -203,32 +179,14 @@ async def send_message(
         sender_kind, sender_id, sender_name = "agent", actor.agent_id, actor.name
 
     reopened = sender_kind == "visitor" and conv.status in ("resolved", "snoozed")
-    values: dict[str, Any] = {
-        "last_seq": Conversation.last_seq + 1,
-        "last_activity_at": now,
-        "updated_at": now,
-    }
-    if reopened:
-        values["status"] = "open"
-    seq = await uow.session.scalar(
-        update(Conversation)
-        .where(Conversation.id == conv.id)
-        .values(**values)
-        .returning(Conversation.last_seq)
-        .execution_options(synchronize_session=False)
-    )
+    seq = await repository.next_seq(uow.session, conv.id, now=now, reopen=reopened)
     assert seq is not None
     # Writing is reading: the sender's side has read everything up to its own message.
     read_col = "visitor" if sender_kind == "visitor" else "agent"
-    await uow.session.execute(
-        update(Conversation)
-        .where(Conversation.id == conv.id)
-        .values({f"{read_col}_read_seq": seq, f"{read_col}_delivered_seq": seq})
-        .execution_options(synchronize_session=False)
-    )
-    await uow.session.refresh(conv)
-    msg = Message(
-        id=new_id("m"),
+    await repository.set_marks(uow.session, conv.id, read_col, seq)
+    await repository.refresh(uow.session, conv)
+    msg = await repository.insert_message(
+        uow.session,
         conversation_id=conv.id,
         seq=seq,
         sender_kind=sender_kind,
@@ -239,8 +197,6 @@ async def send_message(
         body=body,
         created_at=now,
     )
-    uow.session.add(msg)
-    await uow.session.flush()
 
     if created or reopened:
         # Agents learn of the conversation before its first message.
@@ -263,10 +219,7 @@ async def messages_between(
     uow: UnitOfWork, conversation_id: str, after_seq: int, upto_seq: int | None = None, limit: int = 500
 ) -> list[Message]:
     """Internal: replay and gap filling for a connection already authorized for it."""
-    stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
-    if upto_seq is not None:
-        stmt = stmt.where(Message.seq <= upto_seq)
-    return list((await uow.session.scalars(stmt.order_by(Message.seq).limit(limit))).all())
+    return await repository.messages_between(uow.session, conversation_id, after_seq, upto_seq, limit)
 
 
 async def list_messages(
@@ -284,18 +237,9 @@ async def list_messages(
     conv = await get_for(uow, actor, conversation_id)
     if latest and before_seq is None and after_seq is None:
         before_seq = conv.last_seq + 1
-    stmt = select(Message).where(Message.conversation_id == conversation_id)
-    if after_seq is not None:
-        stmt = stmt.where(Message.seq > after_seq)
-    if before_seq is not None:
-        stmt = stmt.where(Message.seq < before_seq)
-    if before_seq is not None and after_seq is None:
-        # The newest page below before_seq, returned in ascending order.
-        rows = list((await uow.session.scalars(stmt.order_by(Message.seq.desc()).limit(limit + 1))).all())
-        has_more = len(rows) > limit
-        return list(reversed(rows[:limit])), has_more
-    rows = list((await uow.session.scalars(stmt.order_by(Message.seq).limit(limit + 1))).all())
-    return rows[:limit], len(rows) > limit
+    return await repository.messages_page(
+        uow.session, conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
+    )
 
 
 # --- state changes ---------------------------------------------------------------------
@@ -306,9 +250,7 @@ async def set_status(
 ) -> ConversationOut:
     conv = await get_for(uow, actor, conversation_id, lock=True)
     if conv.status != status:
-        conv.status = status
-        conv.updated_at = utcnow()
-        await uow.session.flush()
+        await repository.set_status(uow.session, conv, status, utcnow())
         out = await conversation_out(uow, conv)
         _emit_conversation(uow, out, conv)
         return out
@@ -322,16 +264,14 @@ async def assign(
     if agent_id is not None:
         from sitechat.agents import service as agents  # a domain calls another's service
 
-        assignee = await uow.session.get(Agent, agent_id)
+        assignee = await agents.get_by_id(uow, agent_id)
         if assignee is None or assignee.disabled:
             raise NotFound("No such agent.")
         scope = await agents.website_ids_of(uow, assignee)
         if scope is not None and conv.website_id not in scope:
             raise ValidationFailed("That agent does not work on this conversation's website.")
     if conv.assignee_id != agent_id:
-        conv.assignee_id = agent_id
-        conv.updated_at = utcnow()
-        await uow.session.flush()
+        await repository.set_assignee(uow.session, conv, agent_id, utcnow())
         out = await conversation_out(uow, conv)
         _emit_conversation(uow, out, conv)
         return out
@@ -350,17 +290,11 @@ async def mark_seen(uow: UnitOfWork, actor: Actor, conversation_id: str, seq: in
     changed = False
     for col in cols:
         if getattr(conv, col) < seq:
-            # Monotonic under concurrency: only ever raise the mark.
-            await uow.session.execute(
-                update(Conversation)
-                .where(Conversation.id == conv.id, getattr(Conversation, col) < seq)
-                .values({col: seq})
-                .execution_options(synchronize_session=False)
-            )
+            await repository.raise_mark(uow.session, conv.id, col, seq)
             changed = True
     if not changed:
         return
-    await uow.session.refresh(conv)
+    await repository.refresh(uow.session, conv)
     frame = Receipt(
         conversation_id=conv.id,
         side=side,
@@ -390,13 +324,7 @@ async def typing(uow: UnitOfWork, actor: Actor, conversation_id: str, is_typing:
 
 
 async def visitor_conversations(uow: UnitOfWork, actor: VisitorActor, limit: int = 50) -> list[Conversation]:
-    rows = await uow.session.scalars(
-        select(Conversation)
-        .where(Conversation.visitor_id == actor.visitor_id, Conversation.website_id == actor.website_id)
-        .order_by(Conversation.created_at.desc())
-        .limit(limit)
-    )
-    return list(rows.all())
+    return await repository.of_visitor(uow.session, actor.visitor_id, actor.website_id, limit)
 
 
 # --- listing ---------------------------------------------------------------------------
@@ -428,36 +356,20 @@ async def list_conversations(
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[ConversationOut], str | None]:
-    last = aliased(Message)
-    stmt = (
-        select(Conversation, Visitor, last)
-        .join(Visitor, Visitor.id == Conversation.visitor_id)
-        .outerjoin(last, and_(last.conversation_id == Conversation.id, last.seq == Conversation.last_seq))
-    )
     if website_id is not None:
-        if not actor.can_see(website_id) or await uow.session.get(Website, website_id) is None:
+        if not actor.can_see(website_id) or not await websites.exists(uow, website_id):
             raise WebsiteNotFound()
-        stmt = stmt.where(Conversation.website_id == website_id)
-    elif actor.website_ids is not None:
-        stmt = stmt.where(Conversation.website_id.in_(actor.website_ids or {""}))
-    if status != "all":
-        stmt = stmt.where(Conversation.status == status)
-    if assignee == "me":
-        stmt = stmt.where(Conversation.assignee_id == actor.agent_id)
-    elif assignee == "unassigned":
-        stmt = stmt.where(Conversation.assignee_id.is_(None))
-    elif assignee is not None:
-        stmt = stmt.where(Conversation.assignee_id == assignee)
-    if cursor:
-        at, cid = _decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Conversation.last_activity_at < at,
-                and_(Conversation.last_activity_at == at, Conversation.id < cid),
-            )
-        )
-    stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit + 1)
-    rows = (await uow.session.execute(stmt)).all()
+    unassigned = assignee == "unassigned"
+    rows = await repository.list_page(
+        uow.session,
+        website_id=website_id,
+        website_ids=actor.website_ids,
+        status=None if status == "all" else status,
+        assignee_id=actor.agent_id if assignee == "me" else None if unassigned else assignee,
+        unassigned=unassigned,
+        before=_decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,  # one more than a page tells whether there is a next one
+    )
     items = [_out(c, v, m) for c, v, m in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -467,9 +379,4 @@ async def list_conversations(
 
 
 async def count_for_website(uow: UnitOfWork, website_id: str) -> int:
-    return int(
-        await uow.session.scalar(
-            select(func.count()).select_from(Conversation).where(Conversation.website_id == website_id)
-        )
-        or 0
-    )
+    return await repository.count_for_website(uow.session, website_id)

@@ -6,23 +6,21 @@ from datetime import timedelta
 
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
+from sitechat.visitors import repository
 from sitechat.visitors.models import Visitor
 
 
 async def get_or_create(uow: UnitOfWork, website_id: str, visitor_id: str | None) -> Visitor:
     if visitor_id is not None:
-        visitor = await uow.session.get(Visitor, visitor_id)
+        visitor = await repository.get(uow.session, visitor_id)
         if visitor is not None and visitor.website_id == website_id:
             now = utcnow()
             # Cheap page loads: touch last_seen at most once a minute.
             if now - visitor.last_seen_at > timedelta(minutes=1):
                 visitor.last_seen_at = now
             return visitor
-    visitor = Visitor(website_id=website_id, custom_data={})
-    uow.session.add(visitor)
-    await uow.session.flush()
-    return visitor
+    return await repository.insert(uow.session, website_id)
 
 
 async def get(uow: UnitOfWork, visitor_id: str) -> Visitor | None:
-    return await uow.session.get(Visitor, visitor_id)
+    return await repository.get(uow.session, visitor_id)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import delete, select
-
 from sitechat.actors import AgentActor
-from sitechat.agents.models import Agent, AgentWebsite
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import Forbidden, NotFound, WebsiteNotFound
+from sitechat.errors import Forbidden, WebsiteNotFound
 from sitechat.realtime import topics
+from sitechat.websites import repository
 from sitechat.websites.models import Website
 from sitechat.websites.schemas import Appearance, WebsiteCreate, WebsiteOut, appearance_of
 
@@ -42,22 +40,25 @@ def to_out(website: Website, public_url: str) -> WebsiteOut:
 
 async def create(uow: UnitOfWork, data: WebsiteCreate) -> Website:
     appearance = data.appearance or Appearance()
-    website = Website(
+    website = await repository.insert(
+        uow.session,
         name=data.name,
         allowed_domains=data.domains,
         settings={"appearance": appearance.model_dump()},
     )
-    uow.session.add(website)
-    await uow.session.flush()
     uow.emit(topics.ADMIN, {"type": "_website.created", "website_id": website.id})
     return website
 
 
 async def get(uow: UnitOfWork, website_id: str) -> Website:
-    website = await uow.session.get(Website, website_id)
+    website = await repository.get(uow.session, website_id)
     if website is None:
         raise WebsiteNotFound()
     return website
+
+
+async def exists(uow: UnitOfWork, website_id: str) -> bool:
+    return await repository.get(uow.session, website_id) is not None
 
 
 async def get_visible(uow: UnitOfWork, actor: AgentActor, website_id: str) -> Website:
@@ -67,29 +68,33 @@ async def get_visible(uow: UnitOfWork, actor: AgentActor, website_id: str) -> We
 
 
 async def list_all(uow: UnitOfWork) -> list[Website]:
-    return list((await uow.session.scalars(select(Website).order_by(Website.created_at))).all())
+    return await repository.list_all(uow.session)
 
 
 async def all_ids(uow: UnitOfWork) -> list[str]:
-    return list((await uow.session.scalars(select(Website.id))).all())
+    return await repository.all_ids(uow.session)
+
+
+async def first_created(uow: UnitOfWork) -> Website | None:
+    """The oldest website, or None when there is none yet (the demo page shows it)."""
+    return await repository.first_created(uow.session)
 
 
 async def add_member(uow: UnitOfWork, website_id: str, agent_id: str) -> None:
+    # Membership rows belong to agents; imported here because agents' service imports this one.
+    from sitechat.agents import service as agents
+
     await get(uow, website_id)
-    agent = await uow.session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFound("No such agent.")
-    if await uow.session.get(AgentWebsite, (agent_id, website_id)) is None:
-        uow.session.add(AgentWebsite(agent_id=agent_id, website_id=website_id))
-        await uow.session.flush()
+    if await agents.join_website(uow, agent_id, website_id):
         uow.emit(topics.agent(agent_id), {"type": "_membership", "website_id": website_id, "member": True})
 
 
 async def remove_member(uow: UnitOfWork, website_id: str, agent_id: str) -> None:
+    # Membership rows belong to agents; imported here because agents' service imports this one.
+    from sitechat.agents import service as agents
+
     await get(uow, website_id)
-    await uow.session.execute(
-        delete(AgentWebsite).where(AgentWebsite.agent_id == agent_id, AgentWebsite.website_id == website_id)
-    )
+    await agents.leave_website(uow, agent_id, website_id)
     uow.emit(topics.agent(agent_id), {"type": "_membership", "website_id": website_id, "member": False})
 
 

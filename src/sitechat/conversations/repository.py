@@ -1,0 +1,264 @@
+"""Queries on conversations and messages. No rules here: the service decides who may read
+and write what, this reads and writes rows."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from sitechat.conversations.models import Conversation, Message
+from sitechat.db.base import new_id
+from sitechat.visitors.models import Visitor
+
+# --- conversations ---------------------------------------------------------------------
+
+
+async def get(session: AsyncSession, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def select_one(
+    session: AsyncSession, conversation_id: str, *, lock: bool = False
+) -> Conversation | None:
+    """Always asks the database; with ``lock``, ``SELECT … FOR UPDATE``."""
+    stmt = select(Conversation).where(Conversation.id == conversation_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def current_of_visitor(session: AsyncSession, visitor_id: str) -> Conversation | None:
+    """The visitor's newest conversation that is not resolved."""
+    return await session.scalar(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor_id, Conversation.status != "resolved")
+        .order_by(Conversation.created_at.desc())
+        .limit(1)
+    )
+
+
+async def insert(session: AsyncSession, *, website_id: str, visitor_id: str, now: datetime) -> Conversation:
+    conv = Conversation(
+        id=new_id("c"),
+        website_id=website_id,
+        visitor_id=visitor_id,
+        status="open",
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+    )
+    session.add(conv)
+    await session.flush()
+    return conv
+
+
+async def next_seq(session: AsyncSession, conversation_id: str, *, now: datetime, reopen: bool) -> int | None:
+    """Take the next seq with one atomic ``UPDATE … RETURNING``, so two nodes never hand
+    out the same number."""
+    values: dict[str, Any] = {
+        "last_seq": Conversation.last_seq + 1,
+        "last_activity_at": now,
+        "updated_at": now,
+    }
+    if reopen:
+        values["status"] = "open"
+    return await session.scalar(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(**values)
+        .returning(Conversation.last_seq)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_marks(session: AsyncSession, conversation_id: str, side: str, seq: int) -> None:
+    """Set ``side``'s (visitor or agent) read and delivered marks to ``seq``."""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values({f"{side}_read_seq": seq, f"{side}_delivered_seq": seq})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def raise_mark(session: AsyncSession, conversation_id: str, col: str, seq: int) -> None:
+    """Raise one ``*_delivered_seq`` / ``*_read_seq`` column to ``seq`` if it is below."""
+    # Monotonic under concurrency: only ever raise the mark.
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, getattr(Conversation, col) < seq)
+        .values({col: seq})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def refresh(session: AsyncSession, conv: Conversation) -> None:
+    """Reload ``conv`` after next_seq, set_marks or raise_mark: they change the row without
+    touching the loaded object (``synchronize_session=False``)."""
+    await session.refresh(conv)
+
+
+async def set_status(session: AsyncSession, conv: Conversation, status: str, now: datetime) -> None:
+    conv.status = status
+    conv.updated_at = now
+    await session.flush()
+
+
+async def set_assignee(
+    session: AsyncSession, conv: Conversation, agent_id: str | None, now: datetime
+) -> None:
+    conv.assignee_id = agent_id
+    conv.updated_at = now
+    await session.flush()
+
+
+async def of_visitor(
+    session: AsyncSession, visitor_id: str, website_id: str, limit: int
+) -> list[Conversation]:
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor_id, Conversation.website_id == website_id)
+        .order_by(Conversation.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def count_for_website(session: AsyncSession, website_id: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.website_id == website_id)
+        )
+        or 0
+    )
+
+
+async def list_page(
+    session: AsyncSession,
+    *,
+    website_id: str | None,
+    website_ids: Collection[str] | None,
+    status: str | None,
+    assignee_id: str | None,
+    unassigned: bool,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[tuple[Conversation, Visitor, Message | None]]:
+    """Conversations newest activity first, each with its visitor and last message.
+
+    ``website_id`` one website, else ``website_ids`` some, else (both None) every website;
+    ``before`` is the (last_activity_at, id) of the last row of the previous page.
+    """
+    # This reads the visitors table, which belongs to the visitors domain: the list view
+    # wants each row's visitor and last message in one round trip, not one per row.
+    last = aliased(Message)
+    stmt = (
+        select(Conversation, Visitor, last)
+        .join(Visitor, Visitor.id == Conversation.visitor_id)
+        .outerjoin(last, and_(last.conversation_id == Conversation.id, last.seq == Conversation.last_seq))
+    )
+    if website_id is not None:
+        stmt = stmt.where(Conversation.website_id == website_id)
+    elif website_ids is not None:
+        stmt = stmt.where(Conversation.website_id.in_(website_ids or {""}))
+    if status is not None:
+        stmt = stmt.where(Conversation.status == status)
+    if unassigned:
+        stmt = stmt.where(Conversation.assignee_id.is_(None))
+    elif assignee_id is not None:
+        stmt = stmt.where(Conversation.assignee_id == assignee_id)
+    if before is not None:
+        at, cid = before
+        stmt = stmt.where(
+            or_(
+                Conversation.last_activity_at < at,
+                and_(Conversation.last_activity_at == at, Conversation.id < cid),
+            )
+        )
+    stmt = stmt.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit)
+    # The outer join gives None for a conversation with no message yet.
+    return [(c, v, m) for c, v, m in (await session.execute(stmt)).all()]
+
+
+# --- messages --------------------------------------------------------------------------
+
+
+async def message_at(session: AsyncSession, conversation_id: str, seq: int) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.conversation_id == conversation_id, Message.seq == seq)
+    )
+
+
+async def sent_message(session: AsyncSession, sender_key: str, client_msg_id: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(Message.sender_key == sender_key, Message.client_msg_id == client_msg_id)
+    )
+
+
+async def insert_message(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    seq: int,
+    sender_kind: str,
+    sender_id: str | None,
+    sender_name: str | None,
+    sender_key: str,
+    client_msg_id: str | None,
+    body: str,
+    created_at: datetime,
+) -> Message:
+    """Raises IntegrityError from the flush when ``(sender_key, client_msg_id)`` is taken."""
+    msg = Message(
+        id=new_id("m"),
+        conversation_id=conversation_id,
+        seq=seq,
+        sender_kind=sender_kind,
+        sender_id=sender_id,
+        sender_name=sender_name,
+        sender_key=sender_key,
+        client_msg_id=client_msg_id,
+        body=body,
+        created_at=created_at,
+    )
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
+async def messages_between(
+    session: AsyncSession, conversation_id: str, after_seq: int, upto_seq: int | None, limit: int
+) -> list[Message]:
+    stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+    if upto_seq is not None:
+        stmt = stmt.where(Message.seq <= upto_seq)
+    return list((await session.scalars(stmt.order_by(Message.seq).limit(limit))).all())
+
+
+async def messages_page(
+    session: AsyncSession,
+    conversation_id: str,
+    *,
+    after_seq: int | None,
+    before_seq: int | None,
+    limit: int,
+) -> tuple[list[Message], bool]:
+    """Up to ``limit`` messages in ascending seq, and whether the range holds more."""
+    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    if after_seq is not None:
+        stmt = stmt.where(Message.seq > after_seq)
+    if before_seq is not None:
+        stmt = stmt.where(Message.seq < before_seq)
+    if before_seq is not None and after_seq is None:
+        # The newest page below before_seq, returned in ascending order.
+        rows = list((await session.scalars(stmt.order_by(Message.seq.desc()).limit(limit + 1))).all())
+        has_more = len(rows) > limit
+        return list(reversed(rows[:limit])), has_more
+    rows = list((await session.scalars(stmt.order_by(Message.seq).limit(limit + 1))).all())
+    return rows[:limit], len(rows) > limit
