@@ -164,7 +164,12 @@ async def test_cookie_auth_needs_csrf_and_same_origin(server, owner: Api) -> Non
     )
     await ours.send({"type": "hello"})
     assert (await ours.expect("welcome"))["agent"]["email"] == ADMIN_EMAIL
-    await ours.close()
+    # Signing out ends the session's open sockets as well.
+    async with httpx.AsyncClient(base_url=server.url, cookies={"sitechat_session": cookie}) as http:
+        out = await http.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+        assert out.status_code == 204
+        assert (await http.get("/api/v1/auth/me")).status_code == 401
+    assert await ours.wait_closed() == 4001
 
 
 async def test_unauthenticated_and_revoked_tokens_are_refused(server, owner: Api) -> None:
@@ -185,11 +190,14 @@ async def test_unauthenticated_and_revoked_tokens_are_refused(server, owner: Api
     tokens = (await owner.get("/api/v1/tokens")).json()
     token_id = next(t["id"] for t in tokens if t["name"] == "short-lived")
     assert all("token" not in t for t in tokens)  # never shown again
+    live, _ = await clients.agent(server.ws_url, token)
     async with Api(server.url) as api:
         api.use_token(token)
         assert (await api.get("/api/v1/conversations")).status_code == 200
         assert (await owner.delete(f"/api/v1/tokens/{token_id}")).status_code == 200
         assert (await api.get("/api/v1/conversations")).status_code == 401
+    # A socket opened with the token before it was revoked is closed too.
+    assert await live.wait_closed() == 4001
     sock = await clients.open_socket(
         f"{server.ws_url}/ws/agent", headers={"Authorization": f"Bearer {token}"}
     )

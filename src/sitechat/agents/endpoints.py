@@ -56,7 +56,7 @@ async def login(data: LoginIn, request: Request, response: Response) -> MeOut:
 async def logout(response: Response, auth: Auth = Depends(agent_auth)) -> Response:
     if auth.session_token:
         async with auth.ctx.uow() as uow:
-            await service.end_session(uow, auth.session_token)
+            await service.end_session(uow, auth.actor, auth.session_token)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.status_code = 204
     return response

@@ -18,6 +18,7 @@ from sitechat.agents.schemas import AgentCreate
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
 from sitechat.errors import Conflict, Forbidden, InvalidCredentials, NotFound, Unauthorized
+from sitechat.realtime import topics
 from sitechat.websites import service as websites
 
 _hasher = PasswordHasher()
@@ -33,6 +34,17 @@ def hash_password(password: str) -> str:
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def credential_id(secret: str) -> str:
+    """How a live connection names the credential it was opened with (a cookie value or
+    an API token): its SHA-256, as stored, so a revocation can find the sockets it ends."""
+    return _sha256(secret)
+
+
+def _revoked(uow: UnitOfWork, agent_id: str, credential: str) -> None:
+    # Credentials are checked when a socket opens; this closes the ones already open.
+    uow.emit(topics.agent(agent_id), {"type": "_revoked", "credential": credential})
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -134,8 +146,9 @@ async def start_session(uow: UnitOfWork, agent: Agent, ttl_seconds: int) -> tupl
     return token, csrf
 
 
-async def end_session(uow: UnitOfWork, token: str) -> None:
+async def end_session(uow: UnitOfWork, actor: AgentActor, token: str) -> None:
     await repository.delete_session(uow.session, _sha256(token))
+    _revoked(uow, actor.agent_id, _sha256(token))
 
 
 async def from_session(uow: UnitOfWork, token: str) -> tuple[Agent, AgentSession]:
@@ -184,6 +197,7 @@ async def revoke_token(uow: UnitOfWork, actor: AgentActor, token_id: str) -> Api
         raise NotFound("No such token.")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        _revoked(uow, actor.agent_id, token.token_hash)
     return token
 
 

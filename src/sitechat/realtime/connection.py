@@ -41,8 +41,9 @@ class Closed(Exception):
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, ctx: AppContext, actor: Actor) -> None:
+    def __init__(self, ws: WebSocket, ctx: AppContext, actor: Actor, credential: str | None = None) -> None:
         self.ws = ws
+        self.credential = credential  # agents: the id of the session or API token used
         self.ctx = ctx
         self.actor = actor
         self.id = new_id("conn", 12)
@@ -207,6 +208,10 @@ class Connection:
         if not isinstance(self.actor, AgentActor):
             return
         kind = event["type"]
+        if kind == "_revoked":
+            if self.credential is not None and event.get("credential") == self.credential:
+                self.close_soon(p.CloseCode.UNAUTHORIZED, "signed out")
+            return
         wid = str(event.get("website_id", ""))
         if kind == "_website.created" and self.actor.is_manager:
             await self.subscribe(topics.website(wid))

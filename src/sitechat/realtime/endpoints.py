@@ -71,7 +71,8 @@ async def agent_socket(ws: WebSocket) -> None:
     try:
         async with ctx.uow() as uow:
             if auth.lower().startswith("bearer "):
-                agent = await agents.from_api_token(uow, auth[7:].strip())
+                secret = auth[7:].strip()
+                agent = await agents.from_api_token(uow, secret)
             elif cookie:
                 # Cookies ride along on cross-site WebSocket handshakes: only our own
                 # pages may use them (cross-site WebSocket hijacking).
@@ -81,6 +82,7 @@ async def agent_socket(ws: WebSocket) -> None:
                     await _refuse(ws, p.CloseCode.ORIGIN_NOT_ALLOWED, "origin not allowed")
                     return
                 agent, _session = await agents.from_session(uow, cookie)
+                secret = cookie
             else:
                 await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
                 return
@@ -88,12 +90,14 @@ async def agent_socket(ws: WebSocket) -> None:
     except SitechatError:
         await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
         return
-    await _serve(ws, ctx, actor)
+    await _serve(ws, ctx, actor, credential=agents.credential_id(secret))
 
 
-async def _serve(ws: WebSocket, ctx: AppContext, actor: VisitorActor | AgentActor) -> None:
+async def _serve(
+    ws: WebSocket, ctx: AppContext, actor: VisitorActor | AgentActor, credential: str | None = None
+) -> None:
     await ws.accept()
-    conn = Connection(ws, ctx, actor)
+    conn = Connection(ws, ctx, actor, credential=credential)
     ctx.connections.add(conn)
     conn.start()
     try:
