@@ -5,7 +5,10 @@ A wrong setting stops start-up with a message naming the setting (see ``load_set
 
 from __future__ import annotations
 
+import os
 import secrets
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -154,7 +157,20 @@ class SettingsError(Exception):
     """A setting is wrong; the message names it."""
 
 
+def unknown_settings(environ: Mapping[str, str]) -> list[str]:
+    """SITECHAT_* variables that name no setting: most likely typos, which pydantic would
+    otherwise ignore without a word."""
+    known = {"SITECHAT_" + name.upper() for name in Settings.model_fields}
+    return sorted(
+        k
+        for k in environ
+        if k.startswith("SITECHAT_") and k not in known and not k.startswith("SITECHAT_TEST_")
+    )
+
+
 def load_settings(**overrides: object) -> Settings:
+    for name in unknown_settings(os.environ):
+        print(f"sitechat: warning: {name} is not a setting and is ignored (a typo?)", file=sys.stderr)
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -98,3 +98,10 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path, monkeypatch: pyte
     )
     monkeypatch.setenv("SITECHAT_DATABASE_URL", "postgres://u@h/db")
     assert load_settings().database_url == "postgresql+asyncpg://u@h/db"
+
+
+def test_misspelled_settings_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv("SITECHAT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SITECHAT_DATABSE_URL", "postgresql://typo")
+    load_settings()
+    assert "SITECHAT_DATABSE_URL is not a setting" in capsys.readouterr().err

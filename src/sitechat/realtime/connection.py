@@ -59,6 +59,7 @@ class Connection:
         self._last_heard = time.monotonic()
         self._strikes = 0
         self._reader_task: asyncio.Task[Any] | None = None
+        self._stopping = False
         self._writer_task: asyncio.Task[None] | None = None
 
     # --- outbound ----------------------------------------------------------------------
@@ -134,7 +135,8 @@ class Connection:
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.ws.close(code, reason), timeout=2)
-            if self._reader_task is not None and self._reader_task is not asyncio.current_task():
+            # End the reader too, unless it is the one winding the connection down.
+            if self._reader_task is not None and not self._stopping:
                 self._reader_task.cancel()
 
     def start(self) -> None:
@@ -145,6 +147,7 @@ class Connection:
 
     async def stop(self) -> None:
         """Reader side is done: let the writer flush what it has, then end everything."""
+        self._stopping = True
         if self._writer_task is not None and not self._writer_task.done():
             self.close_soon(1000, "")
             try:
@@ -257,11 +260,16 @@ class Connection:
             if msg["type"] == "websocket.disconnect":
                 return None
             self._last_heard = time.monotonic()
+            # Every frame counts against the rate, refused ones included.
+            if not await self.rate_ok():
+                continue
             text = msg.get("text")
             if text is None:
                 self.error("invalid_frame", "Frames are JSON text; binary frames are not accepted.")
                 continue
-            if len(text) > self.ctx.settings.max_frame_bytes:
+            limit = self.ctx.settings.max_frame_bytes
+            # Characters never outnumber UTF-8 bytes: encode only when it could matter.
+            if len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit):
                 self.error(
                     "frame_too_large", f"A frame may be at most {self.ctx.settings.max_frame_bytes} bytes."
                 )

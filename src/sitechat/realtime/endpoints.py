@@ -107,8 +107,6 @@ async def _serve(
             text = await conn.receive_text()
             if text is None:
                 return
-            if not await conn.rate_ok():
-                continue
             frame = conn.parse(text)
             if frame is not None:
                 await conn.handle(frame)
