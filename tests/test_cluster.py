@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.support import clients
@@ -42,6 +43,10 @@ def cluster(
 
 async def test_visitor_on_one_node_and_agent_on_another_talk(cluster) -> None:
     a, b = cluster
+    for node in (a, b):
+        async with httpx.AsyncClient(base_url=node.url) as http:
+            ready = await http.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["broker"] == "redis"
     async with Api(a.url) as owner:
         from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -16,7 +17,7 @@ from sitechat.agents.endpoints import router as agents_router
 from sitechat.config import Settings, load_settings
 from sitechat.context import build_context
 from sitechat.conversations.endpoints import router as conversations_router
-from sitechat.http import get_ctx, install_error_handlers
+from sitechat.http import error_body, get_ctx, install_error_handlers
 from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
 from sitechat.realtime.connection import heartbeats
@@ -71,10 +72,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz(request: Request) -> dict[str, str]:
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready when the database and (if configured) Redis answer."""
         ctx = get_ctx(request)
-        async with ctx.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return {"status": "ready"}
+        try:
+            async with ctx.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness: database unreachable: %s", type(exc).__name__)
+            return JSONResponse(error_body("not_ready", "database unreachable"), status_code=503)
+        try:
+            await asyncio.wait_for(ctx.hub.broker.ping(), timeout=2)
+        except Exception as exc:
+            log.warning("readiness: broker unreachable: %s", type(exc).__name__)
+            return JSONResponse(error_body("not_ready", "redis unreachable"), status_code=503)
+        return JSONResponse(
+            {"status": "ready", "database": "ok", "broker": "redis" if settings.redis_url else "memory"}
+        )
 
     return app

@@ -27,6 +27,8 @@ class Broker(Protocol):
     async def subscribe(self, topic: str) -> None: ...
     async def unsubscribe(self, topic: str) -> None: ...
     async def close(self) -> None: ...
+    async def ping(self) -> None:
+        """Raise when the broker cannot be reached (readiness checks)."""
 
 
 class MemoryBroker:
@@ -49,6 +51,9 @@ class MemoryBroker:
 
     async def close(self) -> None:
         self._topics.clear()
+
+    async def ping(self) -> None:
+        return None
 
 
 class RedisBroker:
@@ -121,6 +126,9 @@ class RedisBroker:
     async def unsubscribe(self, topic: str) -> None:
         async with self._lock:
             await self._pubsub.unsubscribe(CHANNEL_PREFIX + topic)
+
+    async def ping(self) -> None:
+        await self._redis.ping()
 
     async def close(self) -> None:
         if self._reader is not None:
