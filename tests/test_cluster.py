@@ -133,3 +133,33 @@ async def test_many_sends_from_both_nodes_keep_one_gapless_order(cluster) -> Non
             assert int(r.headers["retry-after"]) >= 1
         for s in (visitor_ws, ag1, ag2, ag1b):
             await s.close()
+
+
+async def test_agents_of_a_crashed_node_drop_out_of_presence(
+    tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory, redis_url: str
+) -> None:
+    from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    dsn = pg_dsn_factory()
+    tmp = tmp_path_factory.mktemp("crash")
+    fast = {"SITECHAT_HEARTBEAT_INTERVAL": "0.5", "SITECHAT_HEARTBEAT_TIMEOUT": "5"}
+    a = ServerProcess(tmp, database_url=dsn, name="crash-a", redis_url=redis_url, extra_env=fast)
+    b = ServerProcess(tmp, database_url=dsn, name="crash-b", redis_url=redis_url, extra_env=fast)
+    a.migrate()
+    a.start()
+    b.start()
+    try:
+        async with Api(a.url) as owner:
+            await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            site = await owner.create_website()
+            _agent, _pw, token = await owner.create_agent([site["id"]])
+        agent_ws, _ = await clients.agent(b.ws_url, token)
+        visitor_ws, _, welcome = await clients.visitor(a.url, site["id"])
+        assert welcome["agents_online"] is True
+        b.kill()  # the agent's node dies without a goodbye
+        gone = await visitor_ws.expect("presence", timeout=10)
+        assert gone["agents_online"] is False  # within the presence TTL (2.5 x 0.5 s) and a beat
+        await visitor_ws.close()
+    finally:
+        a.stop()
+        b.stop()

@@ -438,8 +438,10 @@ async def visitor_welcome(conn: Connection) -> p.WelcomeVisitor:
 
 async def heartbeats(ctx: AppContext) -> None:
     """The node's heartbeat: pings every connection each interval and closes the silent
-    ones. One task for all connections keeps an idle connection cheap."""
+    ones (one task for all connections keeps an idle connection cheap), and re-reads agent
+    presence for the websites whose visitors are on this node."""
     interval = ctx.settings.heartbeat_interval
+    online: dict[str, bool] = {}
     while True:
         await asyncio.sleep(interval)
         now = time.monotonic()
@@ -447,3 +449,22 @@ async def heartbeats(ctx: AppContext) -> None:
             await conn.beat(now)
             if i % 500 == 499:
                 await asyncio.sleep(0)  # let other work run between batches
+        try:
+            await _refresh_presence(ctx, online)
+        except Exception:
+            log.warning("presence refresh failed", exc_info=True)
+
+
+async def _refresh_presence(ctx: AppContext, online: dict[str, bool]) -> None:
+    """Connects and disconnects announce themselves; this catches what nobody announced:
+    agents whose node died, dropping out when their presence entries expire."""
+    topics_now = ctx.hub.local_topics("presence:")
+    for topic in topics_now:
+        website_id = topic.split(":", 1)[1]
+        now_online = await ctx.presence.agents_online(website_id) > 0
+        before = online.get(website_id)
+        online[website_id] = now_online
+        if before is not None and before != now_online:
+            ctx.hub.deliver_local(topic, p.VisitorPresence(agents_online=now_online).model_dump(mode="json"))
+    for website_id in set(online) - {t.split(":", 1)[1] for t in topics_now}:
+        del online[website_id]

@@ -62,5 +62,13 @@ class Hub:
         if topic not in self._listeners and not self._lock(topic).locked():
             self._locks.pop(topic, None)
 
+    def deliver_local(self, topic: str, event: dict[str, Any]) -> None:
+        """Hand an event to this node's listeners only (no broker)."""
+        for listener in tuple(self._listeners.get(topic, ())):
+            listener.on_event(topic, event)
+
+    def local_topics(self, prefix: str) -> list[str]:
+        return [t for t in self._listeners if t.startswith(prefix)]
+
     def local_listeners(self, topic: str) -> int:
         return len(self._listeners.get(topic, ()))
