@@ -153,7 +153,7 @@ async def test_agents_of_a_crashed_node_drop_out_of_presence(
             await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
             site = await owner.create_website()
             _agent, _pw, token = await owner.create_agent([site["id"]])
-        agent_ws, _ = await clients.agent(b.ws_url, token)
+        _agent_ws, _ = await clients.agent(b.ws_url, token)
         visitor_ws, _, welcome = await clients.visitor(a.url, site["id"])
         assert welcome["agents_online"] is True
         b.kill()  # the agent's node dies without a goodbye
