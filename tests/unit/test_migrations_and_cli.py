@@ -76,3 +76,34 @@ def test_cli_agent_and_website_create(tmp_path) -> None:
     fresh = {**env, "SITECHAT_DATA_DIR": str(tmp_path / "other")}
     stale = subprocess.run([str(BIN), "serve"], env=fresh, capture_output=True, text=True, timeout=60)
     assert stale.returncode != 0 and "sitechat migrate" in stale.stderr
+
+
+def test_first_start_creates_the_demo_and_prints_the_login_once(tmp_path) -> None:
+    import httpx
+
+    from tests.support.servers import ServerProcess
+
+    srv = ServerProcess(tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", name="demo")
+    for k in ("SITECHAT_ADMIN_EMAIL", "SITECHAT_ADMIN_PASSWORD"):
+        srv.env.pop(k)
+    srv.env["SITECHAT_LOG_LEVEL"] = "info"
+    srv.migrate()
+    srv.start()
+    try:
+        out = srv.log()
+        password = out.split("password: ")[1].split()[0]
+        assert "email:    admin@example.com" in out
+        with httpx.Client(base_url=srv.url) as http:
+            r = http.post("/api/v1/auth/login", json={"email": "admin@example.com", "password": password})
+            assert r.status_code == 200 and r.json()["agent"]["role"] == "owner"
+            demo = http.get("/demo")
+            site = http.get("/api/v1/websites").json()[0]
+            assert (
+                demo.status_code == 200 and site["id"] in demo.text and "/widget/loader.js?id=" in demo.text
+            )
+            assert site["domains"] == ["127.0.0.1", "localhost"]
+    finally:
+        srv.stop()
+    srv.start()  # a second start creates nothing and prints no password
+    srv.stop()
+    assert srv.log().count("password: ") == 1
