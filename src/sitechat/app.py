@@ -21,7 +21,7 @@ from sitechat.http import error_body, get_ctx, install_error_handlers
 from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
 from sitechat.realtime.connection import heartbeats
-from sitechat.realtime.endpoints import router as ws_router
+from sitechat.realtime import endpoints as ws_endpoints
 from sitechat.websites.endpoints import router as websites_router
 from sitechat.widget.endpoints import router as widget_router
 
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(websites_router)
     app.include_router(conversations_router)
     app.include_router(widget_router)
-    app.include_router(ws_router)
+    ws_endpoints.install(app)
     app.include_router(pages_router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
