@@ -20,8 +20,8 @@ from sitechat.conversations.endpoints import router as conversations_router
 from sitechat.http import error_body, get_ctx, install_error_handlers
 from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
-from sitechat.realtime.connection import heartbeats
 from sitechat.realtime import endpoints as ws_endpoints
+from sitechat.realtime.connection import heartbeats
 from sitechat.websites.endpoints import router as websites_router
 from sitechat.widget.endpoints import router as widget_router
 

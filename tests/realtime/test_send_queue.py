@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -69,3 +70,35 @@ async def test_a_stuck_reader_is_closed_as_too_slow_and_others_keep_flowing() ->
     assert len(fast_ws.sent) == 50  # …while the healthy one got everything
     fast_task.cancel()
     await fast.stop()
+
+
+async def test_a_burst_larger_than_the_queue_in_one_tick_closes_the_socket() -> None:
+    ctx = _ctx(queue=8)
+    ws = StuckSocket()
+    conn = Connection(ws, ctx, VisitorActor(visitor_id="v_1", website_id="web_1"))  # type: ignore[arg-type]
+
+    async def run() -> None:
+        conn.start()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(run())
+    await asyncio.sleep(0)
+    for _ in range(300):  # no await in between: the writer has not even started
+        conn.on_event("presence:web_1", {"type": "presence", "agents_online": True})
+    await asyncio.wait({task}, timeout=4)
+    assert task.cancelled()
+    assert ws.closed is not None and ws.closed[0] == CloseCode.TOO_SLOW
+
+
+async def test_an_idle_connection_holds_no_writer_task() -> None:
+    ctx = _ctx(queue=8)
+    ws = FastSocket()
+    conn = Connection(ws, ctx, VisitorActor(visitor_id="v_1", website_id="web_1"))  # type: ignore[arg-type]
+    conn.start()
+    conn.on_event("presence:web_1", {"type": "presence", "agents_online": True})
+    conn.on_event("presence:web_1", {"type": "presence", "agents_online": False})
+    await asyncio.sleep(0.05)
+    assert [json.loads(t)["agents_online"] for t in ws.sent] == [True, False]  # in order
+    assert conn._writer_task is not None and conn._writer_task.done()  # and gone when idle
+    await conn.stop()
+    assert ws.closed == (1000, "")

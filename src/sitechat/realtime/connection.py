@@ -49,11 +49,12 @@ class Connection:
         self.id = new_id("conn", 12)
         self.cursors: dict[str, int] = {}
         self.topics: set[str] = set()
-        # A bare deque and a future instead of asyncio.Queue: an idle connection then holds
-        # one empty deque, not four plus an Event (about 3 KiB less each, measured).
+        # A bare deque, not asyncio.Queue: an idle connection then holds one empty deque,
+        # not four plus an Event (about 3 KiB less each, measured).
         self._queue: deque[tuple[str, Any]] = deque()
         self._queue_max = ctx.settings.ws_send_queue
-        self._wakeup: asyncio.Future[None] | None = None
+        self._started = False
+        self._aborting: asyncio.Task[None] | None = None
         self._closing = False
         self._close_code: tuple[int, str] | None = None
         self._last_heard = time.monotonic()
@@ -63,30 +64,24 @@ class Connection:
         self._writer_task: asyncio.Task[None] | None = None
 
     # --- outbound ----------------------------------------------------------------------
-
-    def _enqueue(self, item: tuple[str, Any]) -> bool:
-        if len(self._queue) >= self._queue_max:
-            return False
-        self._queue.append(item)
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
-        return True
-
-    async def _next(self) -> tuple[str, Any]:
-        while not self._queue:
-            self._wakeup = asyncio.get_running_loop().create_future()
-            try:
-                await self._wakeup
-            finally:
-                self._wakeup = None
-        return self._queue.popleft()
+    #
+    # Frames go through a bounded deque drained by a writer task that runs only while
+    # there is something to send: an idle connection holds no task of its own (a task per
+    # socket costs a few KiB; see bench/). One writer at a time keeps frames in order.
 
     def _put(self, item: tuple[str, Any]) -> None:
         if self._closing:
             return
-        if not self._enqueue(item):
+        if len(self._queue) >= self._queue_max:
             # One slow socket must never stall a broadcast: drop it, it will resume.
             self.close_soon(p.CloseCode.TOO_SLOW, "too slow")
+            return
+        self._queue.append(item)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._started and (self._writer_task is None or self._writer_task.done()):
+            self._writer_task = asyncio.create_task(self._writer(), name=f"ws-writer-{self.id}")
 
     def send(self, frame: BaseModel | dict[str, Any]) -> None:
         self._put(("frame", frame))
@@ -97,11 +92,23 @@ class Connection:
     def close_soon(self, code: int, reason: str) -> None:
         if self._close_code is None:
             self._close_code = (code, reason)
+        if self._closing:
+            return
         self._closing = True
-        if not self._enqueue(("close", None)):  # flush what is queued, then close
-            # The writer may be stuck on a socket that does not read: stop it now.
-            if self._writer_task is not None:
-                self._writer_task.cancel()
+        if len(self._queue) < self._queue_max:
+            self._queue.append(("close", None))  # flush what is queued, then close
+            self._kick()
+        else:
+            # The writer is stuck on a socket that does not read: stop it now.
+            self._aborting = asyncio.create_task(self._abort())
+
+    async def _abort(self) -> None:
+        writer = self._writer_task
+        if writer is not None and not writer.done():
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+        await self._end()
 
     async def _write(self, frame: BaseModel | dict[str, Any]) -> None:
         text = (
@@ -112,10 +119,11 @@ class Connection:
         await self.ws.send_text(text)
 
     async def _writer(self) -> None:
-        """The only task that writes to the socket. When it ends, the connection ends."""
+        """The only task that writes to the socket. It returns when the queue is empty;
+        a close item, a failed socket or a cancel ends the connection."""
         try:
-            while True:
-                kind, item = await self._next()
+            while self._queue:
+                kind, item = self._queue.popleft()
                 if kind == "close":
                     break
                 if kind == "frame":
@@ -124,36 +132,44 @@ class Connection:
                     await self._deliver_event(item)
                 elif kind == "replay":
                     await self._replay()
+            else:
+                return  # idle: the next frame starts a new writer
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
         except Exception:
             log.exception("connection writer failed")
             self._close_code = self._close_code or (1011, "internal error")
-        finally:
-            self._closing = True
-            code, reason = self._close_code or (1000, "")
-            if self.ws.application_state == WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.ws.close(code, reason), timeout=2)
-            # End the reader too, unless it is the one winding the connection down.
-            if self._reader_task is not None and not self._stopping:
-                self._reader_task.cancel()
+        await self._end()
+
+    async def _end(self) -> None:
+        self._closing = True
+        self._queue.clear()
+        code, reason = self._close_code or (1000, "")
+        if self.ws.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(code, reason), timeout=2)
+        # End the reader too, unless it is the one winding the connection down.
+        if self._reader_task is not None and not self._stopping:
+            self._reader_task.cancel()
 
     def start(self) -> None:
-        """Start the writer; the calling task becomes the reader. (Heartbeats come from
-        one sweeper per node, not a task per connection: see ``heartbeats``.)"""
+        """The calling task becomes the reader; frames queued so far start being written.
+        (Heartbeats come from one sweeper per node: see ``heartbeats``.)"""
         self._reader_task = asyncio.current_task()
-        self._writer_task = asyncio.create_task(self._writer(), name=f"ws-writer-{self.id}")
+        self._started = True
+        if self._queue:
+            self._kick()
 
     async def stop(self) -> None:
         """Reader side is done: let the writer flush what it has, then end everything."""
         self._stopping = True
-        if self._writer_task is not None and not self._writer_task.done():
-            self.close_soon(1000, "")
+        self.close_soon(1000, "")
+        writer = self._writer_task
+        if writer is not None and not writer.done():
             try:
-                await asyncio.wait_for(asyncio.shield(self._writer_task), timeout=2)
+                await asyncio.wait_for(asyncio.shield(writer), timeout=2)
             except (TimeoutError, asyncio.CancelledError, Exception):
-                self._writer_task.cancel()
+                writer.cancel()
 
     # --- message ordering ----------------------------------------------------------------
 
@@ -301,7 +317,7 @@ class Connection:
 
     async def beat(self, now: float) -> None:
         """One heartbeat, called for every connection by the node's sweeper."""
-        if self._closing or self._writer_task is None:
+        if self._closing or not self._started:
             return
         if now - self._last_heard > self.ctx.settings.heartbeat_timeout:
             self.close_soon(p.CloseCode.HEARTBEAT_TIMEOUT, "heartbeat timeout")

@@ -8,8 +8,7 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket
-from starlette.websockets import WebSocketState
+from starlette.websockets import WebSocket, WebSocketState
 
 from sitechat.actors import AgentActor, VisitorActor
 from sitechat.agents import service as agents
