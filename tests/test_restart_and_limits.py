@@ -38,7 +38,7 @@ async def test_conversations_survive_restart_and_clients_resume(
             await v.expect("message")
 
             srv.kill()  # no graceful goodbye: a crash
-            assert await v.wait_closed(10) in (1006, 1011, 1012, 1001, 1000, 0)
+            assert await v.wait_closed(10) in (0, 1006)  # gone without a close frame
             srv.start()
 
             # Both clients come back with what they had, and pick up where they were.

@@ -51,8 +51,8 @@ async def test_visitor_socket_refuses_foreign_origin_and_bad_tokens(server, owne
     none = await clients.open_socket(cfg["ws_url"], origin=clients.DEFAULT_ORIGIN)
     assert await none.wait_closed() == 4001
     # The panel iframe connects from the server's own origin: allowed.
-    panel, _, welcome = await clients.visitor(server.url, site["id"], ws_origin=server.url)
-    assert welcome["visitor_id"] == cfg["visitor_id"] or welcome["visitor_id"].startswith("v_")
+    panel, panel_cfg, welcome = await clients.visitor(server.url, site["id"], ws_origin=server.url)
+    assert welcome["visitor_id"] == panel_cfg["visitor_id"]
     await panel.close()
 
 
