@@ -218,3 +218,20 @@ async def test_only_managers_create_agents_and_websites(server, owner: Api) -> N
         "/api/v1/agents", json={"email": "bad", "name": "X", "role": "agent", "password": "long-password-1"}
     )
     assert r.status_code == 422
+
+
+async def test_agents_see_only_the_shared_part_of_a_colleagues_websites(server, owner: Api) -> None:
+    a = await owner.create_website()
+    b = await owner.create_website()
+    c = await owner.create_website()
+    me, _pw, token = await owner.create_agent([a["id"], b["id"]])
+    colleague, _, _ = await owner.create_agent([b["id"], c["id"]])
+    stranger, _, _ = await owner.create_agent([c["id"]])
+    async with Api(server.url) as api:
+        api.use_token(token)
+        listed = {x["id"]: x for x in (await api.get("/api/v1/agents")).json()}
+        assert listed[colleague["id"]]["website_ids"] == [b["id"]]
+        assert stranger["id"] not in listed
+        assert (await api.get(f"/api/v1/agents/{colleague['id']}")).json()["website_ids"] == [b["id"]]
+        assert (await api.get(f"/api/v1/agents/{stranger['id']}")).status_code == 404
+        assert sorted(listed[me["id"]]["website_ids"]) == sorted([a["id"], b["id"]])

@@ -35,6 +35,11 @@ async def test_malformed_frames_get_error_codes_and_connection_survives(server, 
     assert (await sock.expect("error"))["code"] == "invalid_frame"
     await sock.send({"type": "hello"})
     assert (await sock.expect("error"))["code"] == "invalid_frame"
+    # Numbers beyond any seq are refused, not passed to the database.
+    await sock.send({"type": "history", "conversation_id": "c_abc", "before_seq": 10**30})
+    assert (await sock.expect("error"))["code"] == "invalid_frame"
+    await sock.send({"type": "seen", "conversation_id": "c_abc", "seq": 2**31, "state": "read"})
+    assert (await sock.expect("error"))["code"] == "invalid_frame"
     await _alive(sock)
     # None of that wrote anything.
     r = await owner.get("/api/v1/conversations", params={"website_id": site["id"], "status": "all"})
@@ -140,6 +145,15 @@ async def test_rest_bad_input_gets_stable_codes(server, owner: Api) -> None:
     assert r.status_code == 422
     r = await owner.get("/api/v1/conversations", params={"cursor": "!!!"})
     assert r.status_code == 422 and r.json()["error"] == "validation_error"
+    import base64
+
+    for extreme in ("9999-12-31T23:00:00-12:00|c_x", "0001-01-01T00:00:00+05:00|c_x"):
+        cursor = base64.urlsafe_b64encode(extreme.encode()).decode()
+        r = await owner.get("/api/v1/conversations", params={"cursor": cursor})
+        assert r.status_code == 422, extreme
+    for param in ("after_seq", "before_seq"):
+        r = await owner.get(f"/api/v1/conversations/{conv}/messages", params={param: 10**30})
+        assert r.status_code == 422 and r.json()["error"] == "validation_error"
     r = await owner.post("/api/v1/websites", json={"name": "x", "domains": ["https://bad.example.com/path"]})
     assert r.status_code == 422 and r.json()["error"] == "validation_error"
     r = await owner.get("/api/v1/no/such/route")

@@ -100,6 +100,7 @@ async def test_typing_receipts_and_presence(server, owner: Api) -> None:
     visitor_ws, _cfg, welcome = await clients.visitor(server.url, site["id"])
     assert welcome["agents_online"] is False
     agent_ws, _ = await clients.agent(server.ws_url, token)
+    assert agent_ws.frames[0]["type"] == "welcome"  # first, before its own presence news
     presence = await visitor_ws.expect("presence")
     assert presence["agents_online"] is True
 
@@ -148,3 +149,17 @@ async def test_history_pages_back_from_the_newest(server, owner: Api) -> None:
     older = await sock.expect("history", id="h2")
     assert [m["body"] for m in older["messages"]] == ["m2", "m3", "m4"]
     await sock.close()
+
+
+async def test_two_tabs_sending_a_first_message_at_once_share_one_conversation(server, owner: Api) -> None:
+    site = await owner.create_website()
+    tab1, cfg, _ = await clients.visitor(server.url, site["id"])
+    tab2, _, _ = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
+    a1, a2 = await asyncio.gather(tab1.send_message("from tab 1"), tab2.send_message("from tab 2"))
+    assert a1["conversation_id"] == a2["conversation_id"]
+    assert sorted([a1["seq"], a2["seq"]]) == [1, 2]
+    # Each tab hears both messages, once each, in seq order.
+    for tab in (tab1, tab2):
+        got = [(await tab.expect("message"))["message"]["seq"] for _ in range(2)]
+        assert got == [1, 2]
+    await asyncio.gather(tab1.close(), tab2.close())

@@ -52,6 +52,7 @@ async def test_a_stuck_reader_is_closed_as_too_slow_and_others_keep_flowing() ->
 
     async def run(conn: Connection) -> None:
         conn.start()
+        conn.release()
         await asyncio.sleep(3600)  # the reader: ended by the writer when it closes
 
     stuck_task = asyncio.create_task(run(stuck))
@@ -79,6 +80,7 @@ async def test_a_burst_larger_than_the_queue_in_one_tick_closes_the_socket() -> 
 
     async def run() -> None:
         conn.start()
+        conn.release()
         await asyncio.sleep(3600)
 
     task = asyncio.create_task(run())
@@ -95,6 +97,7 @@ async def test_an_idle_connection_holds_no_writer_task() -> None:
     ws = FastSocket()
     conn = Connection(ws, ctx, VisitorActor(visitor_id="v_1", website_id="web_1"))  # type: ignore[arg-type]
     conn.start()
+    conn.release()
     conn.on_event("presence:web_1", {"type": "presence", "agents_online": True})
     conn.on_event("presence:web_1", {"type": "presence", "agents_online": False})
     await asyncio.sleep(0.05)

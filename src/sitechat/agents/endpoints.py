@@ -84,7 +84,7 @@ async def me(request: Request) -> MeOut:
 async def list_agents(auth: Auth = Depends(agent_auth)) -> list[AgentOut]:
     async with auth.ctx.uow() as uow:
         rows = await service.list_visible(uow, auth.actor)
-        return [_agent_out(a, await service.website_ids_of(uow, a)) for a in rows]
+        return [_agent_out(a, await service.website_ids_seen_by(uow, auth.actor, a)) for a in rows]
 
 
 @router.post("/agents", response_model=AgentOut, status_code=201)
@@ -98,7 +98,7 @@ async def create_agent(data: AgentCreate, auth: Auth = Depends(agent_auth)) -> A
 async def get_agent(agent_id: str, auth: Auth = Depends(agent_auth)) -> AgentOut:
     async with auth.ctx.uow() as uow:
         agent = await service.get(uow, auth.actor, agent_id)
-        return _agent_out(agent, await service.website_ids_of(uow, agent))
+        return _agent_out(agent, await service.website_ids_seen_by(uow, auth.actor, agent))
 
 
 @router.get("/tokens", response_model=list[TokenOut])

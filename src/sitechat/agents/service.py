@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -64,13 +65,14 @@ async def create(uow: UnitOfWork, data: AgentCreate, *, by: AgentActor | None = 
         await websites.get(uow, website_id)
     if await repository.id_by_email(uow.session, data.email) is not None:
         raise Conflict("An agent with that email exists.")
+    password_hash = await asyncio.to_thread(hash_password, data.password)
     try:
         agent = await repository.insert(
             uow.session,
             email=data.email,
             name=data.name,
             role=data.role,
-            password_hash=hash_password(data.password),
+            password_hash=password_hash,
         )
     except IntegrityError:
         raise Conflict("An agent with that email exists.") from None
@@ -110,6 +112,15 @@ async def leave_website(uow: UnitOfWork, agent_id: str, website_id: str) -> None
     await repository.delete_membership(uow.session, agent_id, website_id)
 
 
+async def website_ids_seen_by(uow: UnitOfWork, viewer: AgentActor, agent: Agent) -> frozenset[str] | None:
+    """An agent's websites as the viewer may know them: a role-agent viewer sees only the
+    websites it shares with that agent (None stays None: 'every website', by role)."""
+    ids = await website_ids_of(uow, agent)
+    if ids is None or viewer.website_ids is None:
+        return ids
+    return ids & viewer.website_ids
+
+
 async def actor_for(uow: UnitOfWork, agent: Agent) -> AgentActor:
     return AgentActor(
         agent_id=agent.id,
@@ -123,12 +134,14 @@ async def actor_for(uow: UnitOfWork, agent: Agent) -> AgentActor:
 async def authenticate(uow: UnitOfWork, email: str, password: str) -> Agent:
     agent = await repository.by_email(uow.session, email.strip().lower())
     if agent is None:
-        verify_password(_DUMMY_HASH, password)
+        await asyncio.to_thread(verify_password, _DUMMY_HASH, password)
         raise InvalidCredentials()
-    if not verify_password(agent.password_hash, password) or agent.disabled:
+    # argon2 takes tens of milliseconds by design: off the event loop, so a login never
+    # delays anyone's messages.
+    if not await asyncio.to_thread(verify_password, agent.password_hash, password) or agent.disabled:
         raise InvalidCredentials()
     if _hasher.check_needs_rehash(agent.password_hash):
-        agent.password_hash = hash_password(password)
+        agent.password_hash = await asyncio.to_thread(hash_password, password)
     return agent
 
 

@@ -15,7 +15,7 @@ from sitechat.conversations.schemas import (
     StatusFilter,
 )
 from sitechat.http import Auth, agent_auth
-from sitechat.realtime.protocol import ConversationOut
+from sitechat.realtime.protocol import MAX_SEQ, ConversationOut
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
@@ -52,8 +52,8 @@ async def get_conversation(conversation_id: str, auth: Auth = Depends(agent_auth
 async def list_messages(
     conversation_id: str,
     auth: Auth = Depends(agent_auth),
-    after_seq: Annotated[int | None, Query(ge=0)] = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    after_seq: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> MessagePage:
     async with auth.ctx.uow() as uow:

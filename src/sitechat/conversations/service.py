@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
 from sitechat.conversations import repository
@@ -161,6 +161,7 @@ async def send_message(
         if conversation_id is not None:
             conv = await get_for(uow, actor, conversation_id)
         else:
+            await visitors.lock(uow, actor.visitor_id)
             current = await repository.current_of_visitor(uow.session, actor.visitor_id)
             if current is None:
                 current = await repository.insert(
@@ -341,8 +342,8 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         dt = datetime.fromisoformat(at)
         if dt.tzinfo is None:
             raise ValueError
-        return dt, cid
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return dt.astimezone(UTC), cid
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed("cursor is not one this server gave out.") from None
 
 

@@ -13,7 +13,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # One connection: SQLite takes one writer at a time anyway, and queueing in the
         # pool is asynchronous where SQLITE_BUSY retries would block a thread. A second
         # process (the CLI while the server runs) waits on busy_timeout.
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30)
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=30, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -39,6 +39,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_recycle=1800,
+        # Errors would otherwise log bound values: message bodies, emails, token hashes.
+        hide_parameters=True,
     )
 
 

@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 
 # Frames rejected for rate before the connection is closed with RATE_LIMITED.
 MAX_STRIKES = 20
+# How far back an agent connection fills a conversation it sees for the first time.
+FIRST_SIGHT_BACKFILL = 20
+# Cursors kept per connection; the oldest is forgotten past this (it is then "first
+# sight" again), so a console left open on a busy site does not grow without end.
+MAX_CURSORS = 2000
 
 
 class Connection:
@@ -57,6 +62,7 @@ class Connection:
         self._strikes = 0
         self._reader_task: asyncio.Task[Any] | None = None
         self._stopping = False
+        self._handling = False
         self._writer_task: asyncio.Task[None] | None = None
 
     # --- outbound ----------------------------------------------------------------------
@@ -144,14 +150,22 @@ class Connection:
         if self.ws.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(code, reason), timeout=2)
-        # End the reader too, unless it is the one winding the connection down.
-        if self._reader_task is not None and not self._stopping:
+        # End the reader too, unless it is the one winding the connection down, or is
+        # applying a frame: a cancel between a commit and its publish would store a
+        # message nobody hears of. That reader stops after the frame (see ``closing``).
+        if self._reader_task is not None and not self._stopping and not self._handling:
             self._reader_task.cancel()
 
     def start(self) -> None:
-        """The calling task becomes the reader; frames queued so far start being written.
+        """The calling task becomes the reader. Frames are held until ``release``.
         (Heartbeats come from one sweeper per node: see ``heartbeats``.)"""
         self._reader_task = asyncio.current_task()
+
+    def release(self, first: BaseModel | None = None) -> None:
+        """Start writing, with ``first`` (the welcome) ahead of anything that queued up
+        while the hello was handled: welcome is always the first frame a client reads."""
+        if first is not None:
+            self._queue.appendleft(("frame", first))
         self._started = True
         if self._queue:
             self._kick()
@@ -171,6 +185,8 @@ class Connection:
 
     async def _send_message(self, conv_id: str, frame: dict[str, Any]) -> None:
         await self._write(frame)
+        if conv_id not in self.cursors and len(self.cursors) >= MAX_CURSORS:
+            del self.cursors[next(iter(self.cursors))]
         self.cursors[conv_id] = int(frame["message"]["seq"])
 
     async def _fill(self, conv_id: str, after: int, upto: int | None, website_id: str | None) -> None:
@@ -196,7 +212,7 @@ class Connection:
             seq = int(event["message"]["seq"])
             cur = self.cursors.get(conv_id)
             if cur is None:
-                cur = seq - 1  # first sight of this conversation on this connection
+                cur = self._first_sight(seq)
             if seq <= cur:
                 return
             if seq > cur + 1:
@@ -209,12 +225,26 @@ class Connection:
                 return
         await self._write(event)
 
+    def _first_sight(self, seq: int) -> int:
+        """The cursor for a conversation this connection has not sent anything of yet.
+
+        A visitor's conversations were all in its welcome, so one it has not seen is new:
+        send it from the start. An agent gets the recent past too, not only this message,
+        because two nodes may publish a new conversation's first messages out of order
+        (seq 2 arriving before seq 1 must not make seq 1 a 'duplicate')."""
+        if isinstance(self.actor, VisitorActor):
+            return 0
+        return max(0, seq - 1 - FIRST_SIGHT_BACKFILL)
+
     async def _replay(self) -> None:
         website_id = None
         for conv_id, after in list(self.cursors.items()):
             if isinstance(self.actor, AgentActor):
-                async with self.ctx.uow() as uow:
-                    website_id = (await conversations.get_for(uow, self.actor, conv_id)).website_id
+                try:
+                    async with self.ctx.uow() as uow:
+                        website_id = (await conversations.get_for(uow, self.actor, conv_id)).website_id
+                except NotFound:
+                    continue  # membership changed since the hello
             await self._fill(conv_id, after, None, website_id)
 
     # --- internal events (membership) ----------------------------------------------------
@@ -345,7 +375,12 @@ class Connection:
             self.error("rate_limited", "Too many frames; slow down.")
         return False
 
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
     async def handle(self, frame: p.AnyClientFrame) -> None:
+        self._handling = True
         try:
             await self._handle(frame)
         except SitechatError as exc:
@@ -353,6 +388,8 @@ class Connection:
         except Exception:
             log.exception("frame handler failed (type %s)", frame.type)
             self.error("internal_error", "Something went wrong; the frame was not applied.", frame.id)
+        finally:
+            self._handling = False
 
     async def _handle(self, frame: p.AnyClientFrame) -> None:
         ctx = self.ctx
@@ -458,7 +495,10 @@ async def heartbeats(ctx: AppContext) -> None:
         await asyncio.sleep(interval)
         now = time.monotonic()
         for i, conn in enumerate(list(ctx.connections)):
-            await conn.beat(now)
+            try:
+                await conn.beat(now)
+            except Exception:
+                log.exception("heartbeat failed for a connection")
             if i % 500 == 499:
                 await asyncio.sleep(0)  # let other work run between batches
         try:

@@ -115,6 +115,8 @@ async def _serve(
             frame = conn.parse(text)
             if frame is not None:
                 await conn.handle(frame)
+            if conn.closing:
+                return
     except asyncio.CancelledError:
         pass  # the writer ended the connection
     except Exception:
@@ -130,6 +132,21 @@ async def _serve(
 
 
 async def _hello(conn: Connection) -> bool:
+    """Read the hello, subscribe, then queue welcome first and the replay after it.
+
+    Frames stay held until welcome is queued (``release``); a failed hello releases what
+    it queued (the error, the close) so the client still reads why."""
+    try:
+        ok = await _handshake(conn)
+    except BaseException:
+        conn.release()
+        raise
+    if not ok:
+        conn.release()
+    return ok
+
+
+async def _handshake(conn: Connection) -> bool:
     ctx = conn.ctx
     try:
         text = await asyncio.wait_for(conn.receive_text(), timeout=ctx.settings.hello_timeout)
@@ -147,10 +164,12 @@ async def _hello(conn: Connection) -> bool:
     await conn.authorize_resume(dict(frame.resume))
     actor = conn.actor
     if isinstance(actor, VisitorActor):
-        welcome: p.WelcomeVisitor | p.WelcomeAgent = await visitor_welcome(conn)
-        # Subscribe before replaying, so nothing committed in between is missed.
+        # Subscribe before reading the conversations: a conversation created after the
+        # read is then announced live rather than lost between the two.
         await conn.subscribe(topics.visitor(actor.visitor_id))
         await conn.subscribe(topics.presence(actor.website_id))
+        welcome: p.WelcomeVisitor | p.WelcomeAgent = await visitor_welcome(conn)
+        site_ids: list[str] = []
     else:
         async with ctx.uow() as uow:
             site_ids = (
@@ -165,8 +184,8 @@ async def _hello(conn: Connection) -> bool:
             agent=p.AgentBrief(id=actor.agent_id, email=actor.email, name=actor.name, role=actor.role),
             websites=site_ids,
         )
-    conn.send(welcome)
     conn.start_replay()
+    conn.release(first=welcome)
     if isinstance(actor, AgentActor):
         await ctx.presence.touch(actor.agent_id, conn.id, site_ids)
         await _announce_presence(ctx, site_ids)

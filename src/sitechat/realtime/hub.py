@@ -7,6 +7,8 @@ it, and hands each event to those connections without waiting on any of them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from sitechat.realtime.broker import Broker
@@ -17,11 +19,19 @@ class Listener(Protocol):
         """Must not block: queue the event or drop the connection."""
 
 
+class _TopicLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
+
 class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
         self._listeners: dict[str, set[Listener]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[str, _TopicLock] = {}
 
     async def start(self) -> None:
         await self.broker.start(self._on_event)
@@ -36,22 +46,30 @@ class Hub:
         for listener in tuple(self._listeners.get(topic, ())):
             listener.on_event(topic, event)
 
-    def _lock(self, topic: str) -> asyncio.Lock:
-        lock = self._locks.get(topic)
-        if lock is None:
-            lock = self._locks[topic] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def _topic_lock(self, topic: str) -> AsyncIterator[None]:
+        """A per-topic lock that lives while anyone holds or waits for it. (Removing it
+        when merely unlocked would let a woken waiter and a newcomer both run.)"""
+        entry = self._locks.get(topic)
+        if entry is None:
+            entry = self._locks[topic] = _TopicLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._locks[topic]
 
     async def subscribe(self, listener: Listener, topic: str) -> None:
-        async with self._lock(topic):
-            listeners = self._listeners.get(topic)
-            if listeners is None:
+        async with self._topic_lock(topic):
+            if topic not in self._listeners:
                 await self.broker.subscribe(topic)
-                listeners = self._listeners[topic] = set()
-            listeners.add(listener)
+            self._listeners.setdefault(topic, set()).add(listener)
 
     async def unsubscribe(self, listener: Listener, topic: str) -> None:
-        async with self._lock(topic):
+        async with self._topic_lock(topic):
             listeners = self._listeners.get(topic)
             if listeners is None:
                 return
@@ -59,8 +77,6 @@ class Hub:
             if not listeners:
                 del self._listeners[topic]
                 await self.broker.unsubscribe(topic)
-        if topic not in self._listeners and not self._lock(topic).locked():
-            self._locks.pop(topic, None)
 
     def deliver_local(self, topic: str, event: dict[str, Any]) -> None:
         """Hand an event to this node's listeners only (no broker)."""

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
 ConversationId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^c_[a-z0-9]+$")]
 ClientMsgId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 RequestId = Annotated[str, Field(max_length=64)]
+MAX_SEQ = 2**31 - 1  # the column is a 32-bit INTEGER; larger values would overflow it
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 
 
 class ClientFrame(BaseModel):
@@ -25,7 +27,7 @@ class ClientFrame(BaseModel):
 class Hello(ClientFrame):
     type: Literal["hello"]
     # conversation id -> the last seq the client has; missed messages are replayed.
-    resume: dict[ConversationId, Annotated[int, Field(ge=0)]] = Field(default_factory=dict, max_length=200)
+    resume: dict[ConversationId, Seq] = Field(default_factory=dict, max_length=200)
 
 
 class MessageSend(ClientFrame):
@@ -46,14 +48,14 @@ class Typing(ClientFrame):
 class Seen(ClientFrame):
     type: Literal["seen"]
     conversation_id: ConversationId
-    seq: Annotated[int, Field(ge=0)]
+    seq: Seq
     state: Literal["delivered", "read"]
 
 
 class HistoryRequest(ClientFrame):
     type: Literal["history"]
     conversation_id: ConversationId
-    before_seq: Annotated[int, Field(ge=1)] | None = None
+    before_seq: Annotated[int, Field(ge=1, le=MAX_SEQ)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 

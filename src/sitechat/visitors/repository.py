@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sitechat.visitors.models import Visitor
@@ -16,3 +17,8 @@ async def insert(session: AsyncSession, website_id: str) -> Visitor:
     session.add(visitor)
     await session.flush()
     return visitor
+
+
+async def lock(session: AsyncSession, visitor_id: str) -> Visitor | None:
+    """``SELECT … FOR UPDATE`` on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
+    return await session.scalar(select(Visitor).where(Visitor.id == visitor_id).with_for_update())

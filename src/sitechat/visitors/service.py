@@ -24,3 +24,9 @@ async def get_or_create(uow: UnitOfWork, website_id: str, visitor_id: str | None
 
 async def get(uow: UnitOfWork, visitor_id: str) -> Visitor | None:
     return await repository.get(uow.session, visitor_id)
+
+
+async def lock(uow: UnitOfWork, visitor_id: str) -> Visitor | None:
+    """Hold the visitor for the rest of the transaction: two tabs sending a first message
+    at once must end up in one conversation, not two."""
+    return await repository.lock(uow.session, visitor_id)

@@ -53,6 +53,7 @@ async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JS
         await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", website_id[:40], ip)
         async with ctx.uow() as uow:
             out = await service.config(uow, ctx, website_id, origin, data)
+        out = await service.with_presence(ctx, out)
     except OriginNotAllowed as exc:
         # No CORS header: the refused page learns nothing but the failure.
         return JSONResponse(

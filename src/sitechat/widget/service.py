@@ -24,7 +24,6 @@ async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str,
     website = await allowed_website(uow, website_id, origin)
     known = ctx.signer.read_key(data.visitor_key, website.id)
     visitor = await visitors.get_or_create(uow, website.id, known)
-    online = await ctx.presence.agents_online(website.id)
     return ConfigOut(
         website=WidgetWebsite(id=website.id, name=website.name, appearance=appearance_of(website.settings)),
         visitor_id=visitor.id,
@@ -32,7 +31,7 @@ async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str,
         token=ctx.signer.make_token(website.id, visitor.id, origin),
         token_expires_in=ctx.signer.token_ttl,
         ws_url=f"{ctx.settings.ws_base}/ws/visitor",
-        agents_online=online > 0,
+        agents_online=False,  # filled in by ``with_presence``, outside the transaction
     )
 
 
@@ -42,3 +41,10 @@ def frame_ancestors(allowed: list[str]) -> str:
     for d in allowed:
         sources += [f"https://{d}:*", f"http://{d}:*"]
     return " ".join(sources)
+
+
+async def with_presence(ctx: AppContext, out: ConfigOut) -> ConfigOut:
+    """Presence may be a Redis round trip: read it after the database transaction, so the
+    (on SQLite, only) connection is not held meanwhile."""
+    out.agents_online = await ctx.presence.agents_online(out.website.id) > 0
+    return out
