@@ -170,6 +170,9 @@ async def test_cookie_auth_needs_csrf_and_same_origin(server, owner: Api) -> Non
         assert out.status_code == 204
         assert (await http.get("/api/v1/auth/me")).status_code == 401
     assert await ours.wait_closed() == 4001
+    # The old cookie is dead for REST too, not merely forgotten by the browser.
+    async with httpx.AsyncClient(base_url=server.url, cookies={"sitechat_session": cookie}) as http:
+        assert (await http.get("/api/v1/conversations")).status_code == 401
 
 
 async def test_unauthenticated_and_revoked_tokens_are_refused(server, owner: Api) -> None:

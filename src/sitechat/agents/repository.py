@@ -105,6 +105,12 @@ async def get_session(session: AsyncSession, token_hash: str) -> AgentSession | 
     return await session.get(AgentSession, token_hash)
 
 
+async def delete_expired_sessions(session: AsyncSession, agent_id: str, now: datetime) -> None:
+    await session.execute(
+        delete(AgentSession).where(AgentSession.agent_id == agent_id, AgentSession.expires_at <= now)
+    )
+
+
 async def delete_session(session: AsyncSession, token_hash: str) -> None:
     await session.execute(delete(AgentSession).where(AgentSession.token_hash == token_hash))
 

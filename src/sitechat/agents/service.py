@@ -149,6 +149,8 @@ async def start_session(uow: UnitOfWork, agent: Agent, ttl_seconds: int) -> tupl
     """Returns (cookie value, csrf token)."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
+    # Each login sweeps the agent's expired sessions, so the table does not only grow.
+    await repository.delete_expired_sessions(uow.session, agent.id, utcnow())
     await repository.insert_session(
         uow.session,
         token_hash=_sha256(token),

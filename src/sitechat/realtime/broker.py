@@ -122,6 +122,11 @@ class RedisBroker:
             await asyncio.wait_for(fut, timeout=5)
         except TimeoutError:
             log.warning("redis did not confirm the subscription to %s in 5 s", topic)
+            waiting = self._pending.get(topic, [])
+            if fut in waiting:
+                waiting.remove(fut)
+            if not waiting:
+                self._pending.pop(topic, None)
 
     async def unsubscribe(self, topic: str) -> None:
         async with self._lock:
