@@ -4,6 +4,7 @@
 
 import type { ServerFrame } from "../../widget/src/shared/protocol";
 import { RealtimeClient, type AckFrame, type ConnectionStatus, type OutboxItem } from "../../widget/src/shared/realtime";
+import { ViewStore } from "../../widget/src/shared/store";
 import { maxSeq, mergeMessages, parseTime } from "../../widget/src/shared/util";
 import { ApiError, api, query } from "./api";
 import type {
@@ -60,11 +61,8 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export class Inbox {
-  view: InboxView;
+export class Inbox extends ViewStore<InboxView> {
 
-  private readonly listeners = new Set<() => void>();
-  private renderQueued = false;
   private readonly client: RealtimeClient;
   private connection: ConnectionStatus = "stopped";
 
@@ -101,6 +99,7 @@ export class Inbox {
     /** The session ended (logout elsewhere, expiry): show the login form. */
     private readonly onSignedOut: () => void,
   ) {
+    super();
     this.client = new RealtimeClient({
       getUrl: (fresh) => this.socketUrl(fresh),
       resume: () => {
@@ -139,13 +138,9 @@ export class Inbox {
     clearTimeout(this.visitorTypingTimer);
     clearTimeout(this.typingIdleTimer);
     this.client.stop();
-    this.listeners.clear();
+    this.dropListeners();
   }
 
-  subscribe(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
 
   // ---- list ----------------------------------------------------------------
 
@@ -469,17 +464,8 @@ export class Inbox {
 
   // ---- view ------------------------------------------------------------------
 
-  private changed(): void {
-    if (this.renderQueued) return;
-    this.renderQueued = true;
-    queueMicrotask(() => {
-      this.renderQueued = false;
-      this.view = this.buildView();
-      this.listeners.forEach((fn) => fn());
-    });
-  }
 
-  private buildView(): InboxView {
+  protected buildView(): InboxView {
     const id = this.selectedId;
     const selected = id ? (this.items.find((c) => c.id === id) ?? this.selectedItem) : null;
     const messages = id ? (this.messages.get(id) ?? []) : [];

@@ -3,6 +3,7 @@
 
 import "./console.css";
 import { render } from "preact";
+import { appRoot } from "../../widget/src/shared/store";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from "./api";
 import { InboxScreen } from "./components/InboxScreen";
@@ -57,12 +58,7 @@ function App() {
 }
 
 function mount(): void {
-  let root = document.getElementById("app");
-  if (!root) {
-    root = document.createElement("div");
-    root.id = "app";
-    document.body.appendChild(root);
-  }
+  const root = appRoot();
   render(<App />, root);
 }
 

@@ -4,16 +4,12 @@
 
 import "./panel.css";
 import { render } from "preact";
+import { appRoot } from "./shared/store";
 import { PanelController } from "./panel/controller";
 import { Panel } from "./panel/ui";
 
 function mount(): void {
-  let root = document.getElementById("app");
-  if (!root) {
-    root = document.createElement("div");
-    root.id = "app";
-    document.body.appendChild(root);
-  }
+  const root = appRoot();
   const ctl = new PanelController();
   render(<Panel ctl={ctl} />, root);
   ctl.start();

@@ -7,6 +7,7 @@
 
 import type { ChatMessage, ServerFrame } from "../shared/protocol";
 import { RealtimeClient, type AckFrame, type ConnectionStatus, type OutboxItem } from "../shared/realtime";
+import { ViewStore } from "../shared/store";
 import { maxSeq, mergeMessages, readJSON, safeStorage, writeJSON } from "../shared/util";
 import { ParentBridge, findParentOrigin, type InitData, type WebsiteInfo } from "./bridge";
 
@@ -84,12 +85,9 @@ function describeError(code: string, detail: string): string {
   }
 }
 
-export class PanelController {
-  view: PanelView;
+export class PanelController extends ViewStore<PanelView> {
 
   private readonly bridge: ParentBridge | null;
-  private readonly listeners = new Set<() => void>();
-  private renderQueued = false;
 
   private init: InitData | null = null;
   private tokenExpiresAt = Infinity;
@@ -116,6 +114,7 @@ export class PanelController {
   private readonly seenSent = new Map<string, { delivered: number; read: number }>();
 
   constructor() {
+    super();
     const origin = findParentOrigin();
     this.bridge = origin
       ? new ParentBridge(origin, {
@@ -132,10 +131,6 @@ export class PanelController {
     this.bridge?.requestInit("sitechat:ready");
   }
 
-  subscribe(fn: () => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
 
   // ---- actions from the UI -------------------------------------------------
 
@@ -482,18 +477,8 @@ export class PanelController {
     }, SEEN_DELAY_MS);
   }
 
-  /** Rebuild the view and re-render, at most once per microtask. */
-  private changed(): void {
-    if (this.renderQueued) return;
-    this.renderQueued = true;
-    queueMicrotask(() => {
-      this.renderQueued = false;
-      this.view = this.buildView();
-      this.listeners.forEach((fn) => fn());
-    });
-  }
 
-  private buildView(): PanelView {
+  protected buildView(): PanelView {
     const conv = this.currentConv();
     const messages = conv ? conv.messages : [];
     const shownIds = new Set(messages.map((m) => m.client_msg_id));
