@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from sitechat import __version__
 from sitechat.agents.endpoints import router as agents_router
+from sitechat.assets import StaticFiles
 from sitechat.config import Settings, load_settings
 from sitechat.context import build_context
 from sitechat.conversations.endpoints import router as conversations_router
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ws_endpoints.install(app)
     app.include_router(pages_router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(StaticFiles)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -14,9 +14,17 @@ class SitechatError(Exception):
     status: ClassVar[int] = 500
     default_detail: ClassVar[str] = "Something went wrong."
 
-    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        fields: list[dict[str, str]] | None = None,
+    ) -> None:
         self.detail = detail or self.default_detail
         self.headers = headers or {}
+        # Which inputs were wrong, as [{"field": "email", "message": ...}]: forms show them.
+        self.fields = fields
         super().__init__(self.detail)
 
 
@@ -35,6 +43,11 @@ class ValidationFailed(SitechatError):
     code = "validation_error"
     status = 422
     default_detail = "Some fields are invalid."
+
+
+class ProfileRequired(ValidationFailed):
+    code = "profile_required"
+    default_detail = "The website asks for these details before a conversation starts."
 
 
 class MessageTooLong(ValidationFailed):

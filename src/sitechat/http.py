@@ -72,6 +72,13 @@ def error_body(code: str, detail: object) -> dict[str, object]:
     return {"error": code, "detail": detail}
 
 
+def error_body_of(exc: SitechatError) -> dict[str, object]:
+    body = error_body(exc.code, exc.detail)
+    if exc.fields:
+        body["fields"] = exc.fields
+    return body
+
+
 def _field_path(loc: tuple[object, ...] | list[object]) -> list[object]:
     """Drop FastAPI's leading 'body'/'query'/'path' so a field reads as the client wrote it."""
     parts = list(loc)
@@ -83,7 +90,7 @@ def _field_path(loc: tuple[object, ...] | list[object]) -> list[object]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SitechatError)
     async def _sitechat_error(_request: Request, exc: SitechatError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers=exc.headers)
+        return JSONResponse(error_body_of(exc), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

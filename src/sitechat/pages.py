@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from sitechat import assets
 from sitechat.http import get_ctx
 from sitechat.websites import service as websites
 
@@ -14,9 +17,9 @@ CONSOLE_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>sitechat console</title>
-<link rel="stylesheet" href="/static/console/console.css">
+<link rel="stylesheet" href="{css}">
 </head><body><div id="app"></div>
-<script src="/static/console/console.js"></script>
+<script src="{js}"></script>
 </body></html>
 """
 
@@ -56,7 +59,10 @@ async def index() -> RedirectResponse:
 
 @router.get("/console")
 async def console(request: Request) -> HTMLResponse:
-    return HTMLResponse(CONSOLE_HTML, headers=_console_headers(get_ctx(request).settings.ws_base))
+    page = CONSOLE_HTML.format(
+        css=html.escape(assets.url("console/console.css")), js=html.escape(assets.url("console/console.js"))
+    )
+    return HTMLResponse(page, headers=_console_headers(get_ctx(request).settings.ws_base))
 
 
 @router.get("/demo")

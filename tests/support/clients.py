@@ -56,34 +56,47 @@ class Api:
         return await self.http.delete(path, **kw)
 
     async def create_website(
-        self, domains: list[str] | None = None, name: str | None = None
+        self,
+        domains: list[str] | None = None,
+        name: str | None = None,
+        settings: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        r = await self.post(
-            "/api/v1/websites",
-            json={
-                "name": name or "Site " + secrets.token_hex(3),
-                "domains": domains or ["shop.example.com", "*.example.org"],
-            },
-        )
+        body: dict[str, Any] = {
+            "name": name or "Site " + secrets.token_hex(3),
+            "domains": domains or ["shop.example.com", "*.example.org"],
+        }
+        if settings is not None:
+            body["settings"] = settings
+        r = await self.post("/api/v1/websites", json=body)
         assert r.status_code == 201, r.text
         return dict(r.json())
 
+    async def update_settings(self, website_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """POST /api/v1/websites/{id}/settings; returns the whole settings document."""
+        r = await self.post(f"/api/v1/websites/{website_id}/settings", json=patch)
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
     async def create_agent(
-        self, website_ids: list[str], role: str = "agent"
+        self,
+        website_ids: list[str],
+        role: str = "agent",
+        name: str | None = None,
+        avatar_url: str | None = None,
     ) -> tuple[dict[str, Any], str, str]:
         """Returns (agent, password, api token of that agent)."""
         email = f"agent-{secrets.token_hex(4)}@example.com"
         password = "password-" + secrets.token_hex(6)
-        r = await self.post(
-            "/api/v1/agents",
-            json={
-                "email": email,
-                "name": "Agent " + email[6:10],
-                "role": role,
-                "password": password,
-                "website_ids": website_ids,
-            },
-        )
+        body: dict[str, Any] = {
+            "email": email,
+            "name": name or "Agent " + email[6:10],
+            "role": role,
+            "password": password,
+            "website_ids": website_ids,
+        }
+        if avatar_url is not None:
+            body["avatar_url"] = avatar_url
+        r = await self.post("/api/v1/agents", json=body)
         assert r.status_code == 201, r.text
         async with Api(self.base_url) as other:
             await other.login(email, password)
@@ -92,14 +105,17 @@ class Api:
 
 
 async def widget_config(
-    base_url: str, website_id: str, origin: str = DEFAULT_ORIGIN, visitor_key: str | None = None
+    base_url: str,
+    website_id: str,
+    origin: str = DEFAULT_ORIGIN,
+    visitor_key: str | None = None,
+    identify: dict[str, Any] | None = None,
 ) -> httpx.Response:
+    body: dict[str, Any] = {"visitor_key": visitor_key}
+    if identify is not None:
+        body["identify"] = identify
     async with httpx.AsyncClient(base_url=base_url, timeout=15) as http:
-        return await http.post(
-            f"/api/v1/widget/{website_id}/config",
-            json={"visitor_key": visitor_key},
-            headers={"Origin": origin},
-        )
+        return await http.post(f"/api/v1/widget/{website_id}/config", json=body, headers={"Origin": origin})
 
 
 class Socket:

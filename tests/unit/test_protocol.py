@@ -71,6 +71,13 @@ def test_client_frame_types_cover_the_union() -> None:
                     "history": {"type": "history", "conversation_id": "c_1"},
                     "ping": {"type": "ping"},
                     "pong": {"type": "pong"},
+                    "profile.update": {"type": "profile.update", "email": "a@b.co"},
+                    "offline.submit": {
+                        "type": "offline.submit",
+                        "client_msg_id": "abcdefgh",
+                        "email": "a@b.co",
+                        "body": "x",
+                    },
                 }[t]
             ).type
             == t
@@ -86,7 +93,10 @@ def test_server_frames_serialize_with_type_and_utc_times() -> None:
             visitor_id="v_1",
             conversations=[p.ConversationBrief(id="c_1", status="open", last_seq=3, created_at=NOW)],
             agents_online=True,
+            profile=p.VisitorProfile(name="Ann"),
         ),
+        p.ProfileFrame(visitor=p.VisitorProfile(email="a@b.co")),
+        p.VisitorFrame(website_id="web_1", visitor=p.VisitorProfileOut(id="v_1")),
         p.WelcomeAgent(
             agent=p.AgentBrief(id="ag_1", email="a@example.com", name="Ana", role="agent"), websites=["web_1"]
         ),

@@ -17,6 +17,7 @@ def _agent_out(agent: Agent, website_ids: frozenset[str] | None = None) -> Agent
         email=agent.email,
         name=agent.name,
         role=agent.role,
+        avatar_url=agent.avatar_url,
         website_ids=sorted(website_ids) if website_ids is not None else None,
         created_at=agent.created_at,
     )

@@ -19,6 +19,8 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(20), default="agent")
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Shown to visitors beside the agent's messages when the website shows agent photos.
+    avatar_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

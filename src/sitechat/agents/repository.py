@@ -32,9 +32,17 @@ async def any_exists(session: AsyncSession) -> bool:
     return bool((await session.scalars(select(Agent.id).limit(1))).all())
 
 
-async def insert(session: AsyncSession, *, email: str, name: str, role: str, password_hash: str) -> Agent:
+async def insert(
+    session: AsyncSession,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str,
+    avatar_url: str | None = None,
+) -> Agent:
     """Raises IntegrityError from the flush when the email is taken."""
-    agent = Agent(email=email, name=name, role=role, password_hash=password_hash)
+    agent = Agent(email=email, name=name, role=role, password_hash=password_hash, avatar_url=avatar_url)
     session.add(agent)
     await session.flush()
     return agent
@@ -51,6 +59,18 @@ async def list_visible_to(session: AsyncSession, agent_id: str, website_ids: Col
         select(Agent)
         .where((Agent.id.in_(colleague_ids)) | (Agent.id == agent_id) | (Agent.role != "agent"))
         .order_by(Agent.created_at)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def team_of(session: AsyncSession, website_id: str, limit: int = 50) -> list[Agent]:
+    """Who may answer on a website: its agents, and every owner and admin."""
+    members = select(AgentWebsite.agent_id).where(AgentWebsite.website_id == website_id)
+    stmt = (
+        select(Agent)
+        .where(Agent.disabled.is_(False), (Agent.id.in_(members)) | (Agent.role != "agent"))
+        .order_by(Agent.created_at)
+        .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
 

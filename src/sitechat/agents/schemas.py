@@ -29,6 +29,8 @@ class AgentCreate(BaseModel):
     role: Role = "agent"
     password: Annotated[str, Field(min_length=10, max_length=1024)]
     website_ids: list[str] = Field(default_factory=list, max_length=1000)
+    # Shown to visitors when the website shows agent photos; https only (see Appearance.logo_url).
+    avatar_url: Annotated[str, Field(max_length=500, pattern=r"^https://[^\s\"'<>]+$")] | None = None
 
     _norm_email = field_validator("email")(classmethod(lambda cls, v: _email(v)))
 
@@ -38,6 +40,7 @@ class AgentOut(BaseModel):
     email: str
     name: str
     role: str
+    avatar_url: str | None = None
     website_ids: list[str] | None = None
     created_at: datetime | None = None
 

@@ -73,11 +73,16 @@ async def create(uow: UnitOfWork, data: AgentCreate, *, by: AgentActor | None = 
             name=data.name,
             role=data.role,
             password_hash=password_hash,
+            avatar_url=data.avatar_url,
         )
     except IntegrityError:
         raise Conflict("An agent with that email exists.") from None
     await repository.insert_memberships(uow.session, agent.id, sorted(set(data.website_ids)))
     return agent
+
+
+async def team_of(uow: UnitOfWork, website_id: str) -> list[Agent]:
+    return await repository.team_of(uow.session, website_id)
 
 
 async def count(uow: UnitOfWork) -> int:

@@ -22,6 +22,8 @@ class Conversation(Base):
     website_id: Mapped[str] = mapped_column(ForeignKey("websites.id", ondelete="CASCADE"))
     visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20), default="open")
+    # "chat" (started in the widget) or "offline" (the offline message form).
+    origin: Mapped[str] = mapped_column(String(20), default="chat", server_default="chat")
     assignee_id: Mapped[str | None] = mapped_column(
         ForeignKey("agents.id", ondelete="SET NULL"), nullable=True, index=True
     )

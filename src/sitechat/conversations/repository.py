@@ -42,12 +42,15 @@ async def current_of_visitor(session: AsyncSession, visitor_id: str) -> Conversa
     )
 
 
-async def insert(session: AsyncSession, *, website_id: str, visitor_id: str, now: datetime) -> Conversation:
+async def insert(
+    session: AsyncSession, *, website_id: str, visitor_id: str, now: datetime, origin: str = "chat"
+) -> Conversation:
     conv = Conversation(
         id=new_id("c"),
         website_id=website_id,
         visitor_id=visitor_id,
         status="open",
+        origin=origin,
         last_seq=0,
         created_at=now,
         updated_at=now,
@@ -120,14 +123,17 @@ async def set_assignee(
 
 async def of_visitor(
     session: AsyncSession, visitor_id: str, website_id: str, limit: int
-) -> list[Conversation]:
-    rows = await session.scalars(
-        select(Conversation)
+) -> list[tuple[Conversation, Message | None]]:
+    """The visitor's conversations, newest first, each with its last message."""
+    last = aliased(Message)
+    stmt = (
+        select(Conversation, last)
+        .outerjoin(last, and_(last.conversation_id == Conversation.id, last.seq == Conversation.last_seq))
         .where(Conversation.visitor_id == visitor_id, Conversation.website_id == website_id)
         .order_by(Conversation.created_at.desc())
         .limit(limit)
     )
-    return list(rows.all())
+    return [(c, m) for c, m in (await session.execute(stmt)).all()]
 
 
 async def count_for_website(session: AsyncSession, website_id: str) -> int:

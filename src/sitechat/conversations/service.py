@@ -17,7 +17,14 @@ from sitechat.conversations import repository
 from sitechat.conversations.models import Conversation, Message
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import BadRequest, MessageTooLong, NotFound, ValidationFailed, WebsiteNotFound
+from sitechat.errors import (
+    BadRequest,
+    MessageTooLong,
+    NotFound,
+    ProfileRequired,
+    ValidationFailed,
+    WebsiteNotFound,
+)
 from sitechat.realtime import topics
 from sitechat.realtime.protocol import (
     ConversationBrief,
@@ -34,6 +41,7 @@ from sitechat.realtime.protocol import (
 )
 from sitechat.visitors import service as visitors
 from sitechat.visitors.models import Visitor
+from sitechat.visitors.schemas import ProfileFields
 from sitechat.websites import service as websites
 
 
@@ -55,8 +63,21 @@ def message_out(m: Message) -> MessageOut:
     )
 
 
-def brief(c: Conversation) -> ConversationBrief:
-    return ConversationBrief(id=c.id, status=c.status, last_seq=c.last_seq, created_at=c.created_at)
+def brief(c: Conversation, last: Message | None = None) -> ConversationBrief:
+    return ConversationBrief(
+        id=c.id,
+        status=c.status,
+        last_seq=c.last_seq,
+        created_at=c.created_at,
+        origin=c.origin,
+        last_message=_last(last),
+    )
+
+
+def _last(m: Message | None) -> LastMessage | None:
+    if m is None:
+        return None
+    return LastMessage(body=m.body[:200], sender_kind=m.sender_kind, created_at=m.created_at)
 
 
 def _out(c: Conversation, v: Visitor | None, last: Message | None) -> ConversationOut:
@@ -67,11 +88,7 @@ def _out(c: Conversation, v: Visitor | None, last: Message | None) -> Conversati
         status=c.status,
         assignee_id=c.assignee_id,
         last_seq=c.last_seq,
-        last_message=(
-            LastMessage(body=last.body[:200], sender_kind=last.sender_kind, created_at=last.created_at)
-            if last
-            else None
-        ),
+        last_message=_last(last),
         unread_count=max(0, c.last_seq - c.agent_read_seq),
         visitor_read_seq=c.visitor_read_seq,
         agent_read_seq=c.agent_read_seq,
@@ -145,6 +162,7 @@ async def send_message(
     max_chars: int,
     conversation_id: str | None = None,
     client_msg_id: str | None = None,
+    new_conversation: bool = False,
 ) -> SendResult:
     """Store a message and queue its events. A caller that hits IntegrityError (two
     concurrent retries of one client_msg_id) rolls back and calls again: the retry then
@@ -161,22 +179,75 @@ async def send_message(
         if conversation_id is not None:
             conv = await get_for(uow, actor, conversation_id)
         else:
-            await visitors.lock(uow, actor.visitor_id)
-            current = await repository.current_of_visitor(uow.session, actor.visitor_id)
+            visitor = await visitors.lock(uow, actor.visitor_id)
+            current = None
+            if not new_conversation:
+                current = await repository.current_of_visitor(uow.session, actor.visitor_id)
             if current is None:
+                await _check_prechat(uow, actor, visitor)
                 current = await repository.insert(
                     uow.session, website_id=actor.website_id, visitor_id=actor.visitor_id, now=now
                 )
                 created = True
             conv = current
+    else:
+        if conversation_id is None:
+            raise BadRequest("conversation_id is required.")
+        conv = await get_for(uow, actor, conversation_id)
+    return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=created, now=now)
+
+
+async def _check_prechat(uow: UnitOfWork, actor: VisitorActor, visitor: Visitor | None) -> None:
+    """A website that requires pre-chat details gets them before a conversation starts,
+    whatever the client does."""
+    settings = await websites.settings(uow, actor.website_id)
+    missing = visitors.missing_for_prechat(visitor, settings) if visitor is not None else []
+    if missing:
+        raise ProfileRequired(
+            "Fill in " + ", ".join(missing) + " first.",
+            fields=[{"field": f, "message": "required"} for f in missing],
+        )
+
+
+async def submit_offline(
+    uow: UnitOfWork,
+    actor: VisitorActor,
+    *,
+    profile: ProfileFields,
+    body: str,
+    client_msg_id: str,
+    max_chars: int,
+) -> SendResult:
+    """The offline form: save who wrote, then a new conversation holding their message."""
+    check_body(body, max_chars)
+    earlier = await find_sent(uow, actor, client_msg_id)
+    if earlier is not None:
+        return earlier
+    settings = await websites.settings(uow, actor.website_id)
+    await visitors.update_profile(uow, actor.visitor_id, settings, profile, any_custom_keys=False)
+    now = utcnow()
+    conv = await repository.insert(
+        uow.session, website_id=actor.website_id, visitor_id=actor.visitor_id, now=now, origin="offline"
+    )
+    return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=True, now=now)
+
+
+async def _append(
+    uow: UnitOfWork,
+    actor: Actor,
+    conv: Conversation,
+    *,
+    body: str,
+    client_msg_id: str | None,
+    created: bool,
+    now: datetime,
+) -> SendResult:
+    if isinstance(actor, VisitorActor):
         sender_kind, sender_id, sender_name = "visitor", actor.visitor_id, None
         visitor = await visitors.get(uow, actor.visitor_id)
         if visitor is not None:
             sender_name = visitor.name
     else:
-        if conversation_id is None:
-            raise BadRequest("conversation_id is required.")
-        conv = await get_for(uow, actor, conversation_id)
         sender_kind, sender_id, sender_name = "agent", actor.agent_id, actor.name
 
     reopened = sender_kind == "visitor" and conv.status in ("resolved", "snoozed")
@@ -324,7 +395,9 @@ async def typing(uow: UnitOfWork, actor: Actor, conversation_id: str, is_typing:
         uow.emit(topics.website(conv.website_id), frame.model_dump(mode="json"))
 
 
-async def visitor_conversations(uow: UnitOfWork, actor: VisitorActor, limit: int = 50) -> list[Conversation]:
+async def visitor_conversations(
+    uow: UnitOfWork, actor: VisitorActor, limit: int = 50
+) -> list[tuple[Conversation, Message | None]]:
     return await repository.of_visitor(uow.session, actor.visitor_id, actor.website_id, limit)
 
 
@@ -381,3 +454,7 @@ async def list_conversations(
 
 async def count_for_website(uow: UnitOfWork, website_id: str) -> int:
     return await repository.count_for_website(uow.session, website_id)
+
+
+async def visitor_has_open(uow: UnitOfWork, visitor_id: str) -> bool:
+    return await repository.current_of_visitor(uow.session, visitor_id) is not None

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,12 +24,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from sitechat.actors import Actor, AgentActor, VisitorActor
 from sitechat.conversations import service as conversations
 from sitechat.db.base import new_id
-from sitechat.errors import NotFound, SitechatError
+from sitechat.errors import Forbidden, NotFound, SitechatError
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
+from sitechat.visitors import service as visitors
+from sitechat.visitors.schemas import ProfileFields
+from sitechat.websites import service as websites
 
 if TYPE_CHECKING:
     from sitechat.context import AppContext
+    from sitechat.db.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +297,17 @@ class Connection:
 
     # --- inbound ---------------------------------------------------------------------------
 
-    def error(self, code: str, detail: str, ref: str | None = None) -> None:
-        self.send(p.ErrorFrame(id=ref, code=code, detail=detail))
+    def error(
+        self, code: str, detail: str, ref: str | None = None, fields: list[dict[str, str]] | None = None
+    ) -> None:
+        self.send(
+            p.ErrorFrame(
+                id=ref,
+                code=code,
+                detail=detail,
+                fields=[p.FieldError(**f) for f in fields] if fields else None,
+            )
+        )
 
     async def receive_text(self) -> str | None:
         """The next text frame, or None when the client has gone."""
@@ -335,10 +349,13 @@ class Connection:
         try:
             return p.client_frame_adapter.validate_python(raw)
         except ValidationError as exc:
-            fields = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc'][1:]) or 'frame'}: {e['msg']}" for e in exc.errors()[:5]
+            fields = [
+                {"field": ".".join(str(x) for x in e["loc"][1:]) or "frame", "message": e["msg"]}
+                for e in exc.errors()[:5]
+            ]
+            self.error(
+                "invalid_frame", "; ".join(f"{f['field']}: {f['message']}" for f in fields), ref, fields
             )
-            self.error("invalid_frame", fields, ref)
             return None
 
     async def beat(self, now: float) -> None:
@@ -384,7 +401,7 @@ class Connection:
         try:
             await self._handle(frame)
         except SitechatError as exc:
-            self.error(exc.code, exc.detail, frame.id)
+            self.error(exc.code, exc.detail, frame.id, exc.fields)
         except Exception:
             log.exception("frame handler failed (type %s)", frame.type)
             self.error("internal_error", "Something went wrong; the frame was not applied.", frame.id)
@@ -402,6 +419,39 @@ class Connection:
         elif isinstance(frame, p.MessageSend):
             await ctx.limiter.check(ctx.settings.rate_messages, "messages", self.actor.sender_key)
             result = await self._send_message_frame(frame)
+            self.send(
+                p.Ack(
+                    id=frame.id,
+                    client_msg_id=frame.client_msg_id,
+                    conversation_id=result.conversation.id,
+                    seq=result.message.seq,
+                    message_id=result.message.id,
+                )
+            )
+        elif isinstance(frame, p.ProfileUpdate):
+            actor = self._visitor_only()
+            async with ctx.uow() as uow:
+                settings = await websites.settings(uow, actor.website_id)
+                visitor = await visitors.update_profile(
+                    uow, actor.visitor_id, settings, frame, any_custom_keys=False
+                )
+                profile = visitors.profile_of(visitor)
+            self.send(p.ProfileFrame(id=frame.id, visitor=profile))
+        elif isinstance(frame, p.OfflineSubmit):
+            actor = self._visitor_only()
+            await ctx.limiter.check(ctx.settings.rate_messages, "messages", actor.sender_key)
+            result = await self._with_retry(
+                lambda uow: conversations.submit_offline(
+                    uow,
+                    actor,
+                    profile=ProfileFields.model_validate(
+                        frame.model_dump(include={"name", "email", "phone", "custom_data"})
+                    ),
+                    body=frame.body,
+                    client_msg_id=frame.client_msg_id,
+                    max_chars=ctx.settings.max_message_chars,
+                )
+            )
             self.send(
                 p.Ack(
                     id=frame.id,
@@ -436,22 +486,35 @@ class Connection:
             )
 
     async def _send_message_frame(self, frame: p.MessageSend) -> conversations.SendResult:
+        return await self._with_retry(
+            lambda uow: conversations.send_message(
+                uow,
+                self.actor,
+                body=frame.body,
+                max_chars=self.ctx.settings.max_message_chars,
+                conversation_id=frame.conversation_id,
+                client_msg_id=frame.client_msg_id,
+                new_conversation=frame.new_conversation,
+            )
+        )
+
+    async def _with_retry(
+        self, send: Callable[[UnitOfWork], Awaitable[conversations.SendResult]]
+    ) -> conversations.SendResult:
         for attempt in (1, 2):
             try:
                 async with self.ctx.uow() as uow:
-                    return await conversations.send_message(
-                        uow,
-                        self.actor,
-                        body=frame.body,
-                        max_chars=self.ctx.settings.max_message_chars,
-                        conversation_id=frame.conversation_id,
-                        client_msg_id=frame.client_msg_id,
-                    )
+                    return await send(uow)
             except IntegrityError:
                 # Two copies of one retried send raced; the second attempt finds the first.
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _visitor_only(self) -> VisitorActor:
+        if not isinstance(self.actor, VisitorActor):
+            raise Forbidden("Only the visitor's widget sends this frame.")
+        return self.actor
 
     # --- hello -----------------------------------------------------------------------------
 
@@ -474,14 +537,16 @@ async def visitor_welcome(conn: Connection) -> p.WelcomeVisitor:
     assert isinstance(conn.actor, VisitorActor)
     async with conn.ctx.uow() as uow:
         convs = await conversations.visitor_conversations(uow, conn.actor)
-    for c in convs:
+        visitor = await visitors.get(uow, conn.actor.visitor_id)
+    for c, _last in convs:
         # Conversations the client did not name resume from now (it asks for history).
         conn.cursors.setdefault(c.id, c.last_seq)
     online = await conn.ctx.presence.agents_online(conn.actor.website_id)
     return p.WelcomeVisitor(
         visitor_id=conn.actor.visitor_id,
-        conversations=[conversations.brief(c) for c in convs],
+        conversations=[conversations.brief(c, last) for c, last in convs],
         agents_online=online > 0,
+        profile=visitors.profile_of(visitor) if visitor is not None else p.VisitorProfile(),
     )
 
 

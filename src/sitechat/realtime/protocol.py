@@ -8,9 +8,11 @@ Client frames are validated strictly (unknown fields are refused) so a typo is a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
+
+from sitechat.visitors.schemas import ProfileFields
 
 ConversationId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^c_[a-z0-9]+$")]
 ClientMsgId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -35,6 +37,8 @@ class MessageSend(ClientFrame):
     client_msg_id: ClientMsgId
     # Visitors may omit it: their current open conversation, or a new one.
     conversation_id: ConversationId | None = None
+    # With no conversation_id: start a new conversation rather than continue the open one.
+    new_conversation: bool = False
     # Length is checked against the configured limit by the service (message_too_long).
     body: Annotated[str, Field(min_length=1)]
 
@@ -67,10 +71,29 @@ class Pong(ClientFrame):
     type: Literal["pong"]
 
 
+class ProfileUpdate(ClientFrame, ProfileFields):
+    """Visitor only: save details given in the pre-chat form or in the conversation."""
+
+    type: Literal["profile.update"]
+
+
+class OfflineSubmit(ClientFrame, ProfileFields):
+    """Visitor only: the offline message form; becomes a new conversation."""
+
+    type: Literal["offline.submit"]
+    client_msg_id: ClientMsgId
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    body: Annotated[str, Field(min_length=1)]
+
+
 AnyClientFrame = Annotated[
-    Hello | MessageSend | Typing | Seen | HistoryRequest | Ping | Pong, Field(discriminator="type")
+    Hello | MessageSend | Typing | Seen | HistoryRequest | Ping | Pong | ProfileUpdate | OfflineSubmit,
+    Field(discriminator="type"),
 ]
-CLIENT_FRAME_TYPES = frozenset({"hello", "message.send", "typing", "seen", "history", "ping", "pong"})
+CLIENT_FRAME_TYPES = frozenset(
+    {"hello", "message.send", "typing", "seen", "history", "ping", "pong", "profile.update", "offline.submit"}
+)
+VISITOR_ONLY_FRAMES = frozenset({"profile.update", "offline.submit"})
 client_frame_adapter: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
 
 
@@ -104,6 +127,16 @@ class MessageOut(BaseModel):
         return _iso(v)
 
 
+class LastMessage(BaseModel):
+    body: str
+    sender_kind: str
+    created_at: datetime
+
+    @field_serializer("created_at")
+    def _ser_created(self, v: datetime) -> str:
+        return _iso(v)
+
+
 class ConversationBrief(BaseModel):
     """What a visitor learns about their own conversations."""
 
@@ -111,6 +144,8 @@ class ConversationBrief(BaseModel):
     status: str
     last_seq: int
     created_at: datetime
+    origin: str = "chat"
+    last_message: LastMessage | None = None
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
@@ -121,16 +156,6 @@ class VisitorBrief(BaseModel):
     id: str
     name: str | None = None
     email: str | None = None
-
-
-class LastMessage(BaseModel):
-    body: str
-    sender_kind: str
-    created_at: datetime
-
-    @field_serializer("created_at")
-    def _ser_created(self, v: datetime) -> str:
-        return _iso(v)
 
 
 class ConversationOut(BaseModel):
@@ -161,11 +186,39 @@ class AgentBrief(BaseModel):
     role: str
 
 
+class VisitorProfile(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    custom_data: dict[str, Any] = {}
+
+
 class WelcomeVisitor(ServerFrame):
     type: Literal["welcome"] = "welcome"
     visitor_id: str
     conversations: list[ConversationBrief]
     agents_online: bool
+    profile: VisitorProfile
+
+
+class ProfileFrame(ServerFrame):
+    """To the visitor: their saved profile (the answer to profile.update, and to other tabs)."""
+
+    type: Literal["profile"] = "profile"
+    id: str | None = None
+    visitor: VisitorProfile
+
+
+class VisitorProfileOut(VisitorProfile):
+    id: str
+
+
+class VisitorFrame(ServerFrame):
+    """To agents: a visitor's profile changed."""
+
+    type: Literal["visitor"] = "visitor"
+    website_id: str
+    visitor: VisitorProfileOut
 
 
 class WelcomeAgent(ServerFrame):
@@ -233,11 +286,18 @@ class HistoryFrame(ServerFrame):
     messages: list[MessageOut]
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
 class ErrorFrame(ServerFrame):
     type: Literal["error"] = "error"
     id: str | None = None
     code: str
     detail: str
+    # Which inputs were wrong (validation_error, profile_required, invalid_frame).
+    fields: list[FieldError] | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class PongFrame(ServerFrame):

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
 
 from sitechat.http import Auth, agent_auth
 from sitechat.websites import service
 from sitechat.websites.schemas import WebsiteCreate, WebsiteMemberAdd, WebsiteOut
+from sitechat.websites.settings import WebsiteSettings, settings_of
 
 router = APIRouter(prefix="/api/v1/websites", tags=["websites"])
 
@@ -29,6 +32,30 @@ async def get_website(website_id: str, auth: Auth = Depends(agent_auth)) -> Webs
     async with auth.ctx.uow() as uow:
         website = await service.get_visible(uow, auth.actor, website_id)
     return service.to_out(website, auth.ctx.settings.public_url)
+
+
+@router.get("/{website_id}/settings", response_model=WebsiteSettings)
+async def get_settings(website_id: str, auth: Auth = Depends(agent_auth)) -> WebsiteSettings:
+    async with auth.ctx.uow() as uow:
+        website = await service.get_visible(uow, auth.actor, website_id)
+    return settings_of(website.settings)
+
+
+@router.post("/{website_id}/settings", response_model=WebsiteSettings)
+async def update_settings(
+    website_id: str,
+    patch: dict[str, Any] = Body(
+        ...,
+        examples=[{"appearance": {"color": "#0F766E"}, "prechat": {"enabled": True}}],
+        description="Settings sections to change; each given key replaces the stored one.",
+    ),
+    auth: Auth = Depends(agent_auth),
+) -> WebsiteSettings:
+    """Owners and admins. Every field is validated; on any error nothing changes. Widgets
+    pick the new settings up on their next page load."""
+    async with auth.ctx.uow() as uow:
+        website = await service.update_settings(uow, auth.actor, website_id, patch)
+    return settings_of(website.settings)
 
 
 @router.post("/{website_id}/agents", status_code=204)

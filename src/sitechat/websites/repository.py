@@ -33,3 +33,8 @@ async def all_ids(session: AsyncSession) -> list[str]:
 
 async def first_created(session: AsyncSession) -> Website | None:
     return await session.scalar(select(Website).order_by(Website.created_at).limit(1))
+
+
+async def lock(session: AsyncSession, website_id: str) -> Website | None:
+    """``SELECT … FOR UPDATE`` on PostgreSQL: two settings updates merge one after the other."""
+    return await session.scalar(select(Website).where(Website.id == website_id).with_for_update())

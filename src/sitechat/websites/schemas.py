@@ -6,22 +6,17 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sitechat.websites.domains import normalize_domain
-
-HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
-
-
-class Appearance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    color: Annotated[str, Field(pattern=HEX_COLOR)] = "#4F46E5"
-    position: Annotated[str, Field(pattern=r"^(left|right)$")] = "right"
-    welcome: Annotated[str, Field(max_length=500)] = "Hi! How can we help?"
+from sitechat.websites.settings import Appearance, WebsiteSettings
 
 
 class WebsiteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=200)]
     domains: Annotated[list[str], Field(min_length=1, max_length=100)]
+    # Shorthand for settings.appearance.
     appearance: Appearance | None = None
+    # Any settings sections (see SettingsUpdate); validated like an update.
+    settings: dict[str, Any] | None = None
 
     @field_validator("domains")
     @classmethod
@@ -34,6 +29,7 @@ class WebsiteOut(BaseModel):
     name: str
     domains: list[str]
     appearance: Appearance
+    settings: WebsiteSettings
     created_at: datetime
     snippet: str
 
@@ -41,10 +37,3 @@ class WebsiteOut(BaseModel):
 class WebsiteMemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: Annotated[str, Field(min_length=1, max_length=40)]
-
-
-def appearance_of(settings: dict[str, Any]) -> Appearance:
-    try:
-        return Appearance.model_validate(settings.get("appearance") or {})
-    except ValueError:
-        return Appearance()

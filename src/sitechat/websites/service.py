@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sitechat.actors import AgentActor
 from sitechat.db.uow import UnitOfWork
@@ -10,7 +11,8 @@ from sitechat.errors import Forbidden, WebsiteNotFound
 from sitechat.realtime import topics
 from sitechat.websites import repository
 from sitechat.websites.models import Website
-from sitechat.websites.schemas import Appearance, WebsiteCreate, WebsiteOut, appearance_of
+from sitechat.websites.schemas import WebsiteCreate, WebsiteOut
+from sitechat.websites.settings import WebsiteSettings, merged, settings_of
 
 SNIPPET = """<script>
   (function(w,d,s,l,i){{w[l]=w[l]||[];w[l].push({{'gtm.start':
@@ -28,23 +30,28 @@ def install_snippet(public_url: str, website_id: str) -> str:
 
 
 def to_out(website: Website, public_url: str) -> WebsiteOut:
+    settings = settings_of(website.settings)
     return WebsiteOut(
         id=website.id,
         name=website.name,
         domains=list(website.allowed_domains),
-        appearance=appearance_of(website.settings),
+        appearance=settings.appearance,
+        settings=settings,
         created_at=website.created_at,
         snippet=install_snippet(public_url, website.id),
     )
 
 
 async def create(uow: UnitOfWork, data: WebsiteCreate) -> Website:
-    appearance = data.appearance or Appearance()
+    patch = dict(data.settings or {})
+    if data.appearance is not None:
+        patch["appearance"] = {**data.appearance.model_dump(), **patch.get("appearance", {})}
+    settings = merged(None, patch)
     website = await repository.insert(
         uow.session,
         name=data.name,
         allowed_domains=data.domains,
-        settings={"appearance": appearance.model_dump()},
+        settings=settings.model_dump(mode="json"),
     )
     uow.emit(topics.ADMIN, {"type": "_website.created", "website_id": website.id})
     return website
@@ -54,6 +61,22 @@ async def get(uow: UnitOfWork, website_id: str) -> Website:
     website = await repository.get(uow.session, website_id)
     if website is None:
         raise WebsiteNotFound()
+    return website
+
+
+async def settings(uow: UnitOfWork, website_id: str) -> WebsiteSettings:
+    return settings_of((await get(uow, website_id)).settings)
+
+
+async def update_settings(
+    uow: UnitOfWork, actor: AgentActor, website_id: str, patch: dict[str, Any]
+) -> Website:
+    require_manager(actor.role)
+    website = await repository.lock(uow.session, website_id)
+    if website is None or not actor.can_see(website_id):
+        raise WebsiteNotFound()
+    website.settings = merged(website.settings, patch).model_dump(mode="json")
+    await uow.session.flush()
     return website
 
 

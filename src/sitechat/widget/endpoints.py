@@ -6,9 +6,18 @@ import html
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
-from sitechat.errors import OriginNotAllowed, SitechatError, WebsiteNotFound
-from sitechat.http import error_body, get_ctx
+from sitechat import assets
+from sitechat.errors import (
+    BadJSON,
+    BadRequest,
+    OriginNotAllowed,
+    SitechatError,
+    ValidationFailed,
+    WebsiteNotFound,
+)
+from sitechat.http import error_body, error_body_of, get_ctx
 from sitechat.paths import STATIC_DIR
 from sitechat.widget import service
 from sitechat.widget.schemas import ConfigIn, ConfigOut
@@ -42,8 +51,33 @@ async def config_preflight(website_id: str, request: Request) -> Response:
     )
 
 
-@router.post("/api/v1/widget/{website_id}/config", response_model=ConfigOut)
-async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JSONResponse:
+async def _config_in(request: Request) -> ConfigIn:
+    """Parsed here rather than by FastAPI so that a bad body is answered with the CORS
+    headers: the loader can then read the error and say which identify field was wrong."""
+    raw = await request.body()
+    if len(raw) > 64 * 1024:
+        raise BadRequest("The config request body is too large.")
+    try:
+        return ConfigIn.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadJSON() from None
+        fields = [
+            {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]
+        ]
+        raise ValidationFailed(
+            "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields
+        ) from None
+
+
+@router.post(
+    "/api/v1/widget/{website_id}/config",
+    response_model=ConfigOut,
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": ConfigIn.model_json_schema()}}}
+    },
+)
+async def widget_config(website_id: str, request: Request) -> JSONResponse:
     """Called by the loader on the host page; answered only for the website's domains."""
     ctx = get_ctx(request)
     origin = request.headers.get("origin") or ""
@@ -51,7 +85,15 @@ async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JS
     try:
         # Per website and address: one busy site cannot spend another's allowance.
         await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", website_id[:40], ip)
+        try:
+            data, bad = await _config_in(request), None
+        except SitechatError as exc:
+            data, bad = ConfigIn(), exc
         async with ctx.uow() as uow:
+            if bad is not None:
+                # Only an allowed origin learns what was wrong with its request.
+                await service.allowed_website(uow, website_id, origin)
+                raise bad
             out = await service.config(uow, ctx, website_id, origin, data)
         out = await service.with_presence(ctx, out)
     except OriginNotAllowed as exc:
@@ -60,8 +102,10 @@ async def widget_config(website_id: str, data: ConfigIn, request: Request) -> JS
             error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
         )
     except SitechatError as exc:
+        # The origin is checked before anything is read or written; an error from a refused
+        # origin was answered above. These answers may be read by the page.
         return JSONResponse(
-            error_body(exc.code, exc.detail), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
+            error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
         )
     return JSONResponse(out.model_dump(mode="json"), headers={**_cors(origin), "Cache-Control": "no-store"})
 
@@ -83,9 +127,9 @@ PANEL_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Chat</title>
-<link rel="stylesheet" href="/static/widget/panel.css">
+<link rel="stylesheet" href="{css}">
 </head><body data-website-id="{website_id}"><div id="app"></div>
-<script src="/static/widget/panel.js"></script>
+<script src="{js}"></script>
 </body></html>
 """
 
@@ -114,7 +158,11 @@ async def panel(request: Request, website_id: str = "") -> Response:
         ]
     )
     return HTMLResponse(
-        PANEL_HTML.format(website_id=html.escape(website.id)),
+        PANEL_HTML.format(
+            website_id=html.escape(website.id),
+            css=html.escape(assets.url("widget/panel.css")),
+            js=html.escape(assets.url("widget/panel.js")),
+        ),
         headers={
             "Content-Security-Policy": csp,
             "Cache-Control": "no-cache",

@@ -4,18 +4,33 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sitechat.websites.schemas import Appearance
+from sitechat.realtime.protocol import VisitorProfile
+from sitechat.visitors.schemas import Identify
+from sitechat.websites.settings import Appearance, Behavior, Offline, Prechat
 
 
 class ConfigIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     visitor_key: Annotated[str, Field(max_length=512)] | None = None
+    # WebsiteChat.identify(...) calls made on the page, saved before the answer is built.
+    identify: Identify | None = None
+    # WebsiteChat.setLocale(...) or the browser's language; a BCP 47 tag.
+    locale: Annotated[str, Field(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")] | None = None
 
 
 class WidgetWebsite(BaseModel):
     id: str
     name: str
     appearance: Appearance
+    behavior: Behavior
+    prechat: Prechat
+    offline: Offline
+
+
+class WidgetAgent(BaseModel):
+    id: str
+    name: str
+    avatar_url: str | None = None
 
 
 class ConfigOut(BaseModel):
@@ -26,3 +41,9 @@ class ConfigOut(BaseModel):
     token_expires_in: int
     ws_url: str
     agents_online: bool
+    # Inside the website's business hours (always true when it keeps none).
+    open_now: bool
+    agents: list[WidgetAgent]
+    visitor: VisitorProfile
+    # The panel is created at once for such a visitor, so a reply raises the badge.
+    has_open_conversation: bool

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from sitechat.agents import service as agents
 from sitechat.context import AppContext
+from sitechat.conversations import service as conversations
+from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
 from sitechat.errors import OriginNotAllowed
 from sitechat.visitors import service as visitors
 from sitechat.websites import service as websites
 from sitechat.websites.domains import origin_allowed
 from sitechat.websites.models import Website
-from sitechat.websites.schemas import appearance_of
-from sitechat.widget.schemas import ConfigIn, ConfigOut, WidgetWebsite
+from sitechat.websites.settings import settings_of
+from sitechat.widget.schemas import ConfigIn, ConfigOut, WidgetAgent, WidgetWebsite
 
 
 async def allowed_website(uow: UnitOfWork, website_id: str, origin: str | None) -> Website:
@@ -22,16 +25,38 @@ async def allowed_website(uow: UnitOfWork, website_id: str, origin: str | None) 
 
 async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: ConfigIn) -> ConfigOut:
     website = await allowed_website(uow, website_id, origin)
+    settings = settings_of(website.settings)
     known = ctx.signer.read_key(data.visitor_key, website.id)
     visitor = await visitors.get_or_create(uow, website.id, known)
+    if data.identify is not None:
+        # The page's own data (plan, account id...) may use any custom_data key.
+        visitor = await visitors.update_profile(
+            uow, visitor.id, settings, data.identify, any_custom_keys=True
+        )
+    photos = settings.behavior.show_agent_photos
+    team = [
+        WidgetAgent(id=a.id, name=a.name, avatar_url=a.avatar_url if photos else None)
+        for a in await agents.team_of(uow, website.id)
+    ]
     return ConfigOut(
-        website=WidgetWebsite(id=website.id, name=website.name, appearance=appearance_of(website.settings)),
+        website=WidgetWebsite(
+            id=website.id,
+            name=website.name,
+            appearance=settings.appearance,
+            behavior=settings.behavior,
+            prechat=settings.prechat,
+            offline=settings.offline,
+        ),
         visitor_id=visitor.id,
         visitor_key=ctx.signer.make_key(website.id, visitor.id),
         token=ctx.signer.make_token(website.id, visitor.id, origin),
         token_expires_in=ctx.signer.token_ttl,
         ws_url=f"{ctx.settings.ws_base}/ws/visitor",
         agents_online=False,  # filled in by ``with_presence``, outside the transaction
+        open_now=settings.business_hours.open_at(utcnow()),
+        agents=team,
+        visitor=visitors.profile_of(visitor),
+        has_open_conversation=await conversations.visitor_has_open(uow, visitor.id),
     )
 
 

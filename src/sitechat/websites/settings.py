@@ -1,0 +1,221 @@
+"""A website's widget settings: appearance, behaviour, pre-chat form, business hours, offline form.
+
+Stored as one JSON document in ``websites.settings``; every read goes through
+:func:`settings_of`, so a document written by an older release (or missing sections)
+still yields complete, valid settings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sitechat.errors import ValidationFailed
+
+HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+FieldMode = Literal["off", "optional", "required"]
+# A custom field's key becomes a key of the visitor's custom_data: keep it boring.
+FIELD_KEY = r"^[a-z][a-z0-9_]{0,39}$"
+HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+RESERVED_KEYS = frozenset({"name", "email", "phone"})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Appearance(_Section):
+    color: Annotated[str, Field(pattern=HEX_COLOR)] = "#4F46E5"
+    position: Literal["left", "right"] = "right"
+    # https only: the panel's CSP allows images from https: and itself, and a host page on
+    # https would refuse mixed content anyway.
+    logo_url: Annotated[str, Field(max_length=500, pattern=r"^https://[^\s\"'<>]+$")] | None = None
+    # Shown in the panel header; empty means the website's name.
+    title: Annotated[str, Field(max_length=60)] = ""
+    welcome: Annotated[str, Field(max_length=500)] = "Hi! How can we help?"
+
+
+class Behavior(_Section):
+    show_agent_photos: bool = True
+    auto_greet: bool = False
+    greet_delay_ms: Annotated[int, Field(ge=0, le=600_000)] = 3000
+    # Progressive profiling: ask for an email inside the conversation when none is known.
+    ask_email_in_chat: bool = True
+    # Write nothing to the visitor's browser storage until the page calls consent(true).
+    require_consent: bool = False
+
+
+class PrechatFields(_Section):
+    name: FieldMode = "optional"
+    email: FieldMode = "optional"
+    phone: FieldMode = "off"
+
+
+class CustomField(_Section):
+    key: Annotated[str, Field(pattern=FIELD_KEY)]
+    label: Annotated[str, Field(min_length=1, max_length=80)]
+    type: Literal["text", "number", "select", "checkbox"] = "text"
+    required: bool = False
+    options: Annotated[list[Annotated[str, Field(min_length=1, max_length=80)]], Field(max_length=50)] = []
+
+    @model_validator(mode="after")
+    def _options_match_type(self) -> CustomField:
+        if self.type == "select" and not self.options:
+            raise ValueError("a select field needs at least one option")
+        if self.type != "select" and self.options:
+            raise ValueError("only select fields have options")
+        if len(set(self.options)) != len(self.options):
+            raise ValueError("options must be unique")
+        return self
+
+
+class Prechat(_Section):
+    enabled: bool = False
+    fields: PrechatFields = PrechatFields()
+    custom_fields: Annotated[list[CustomField], Field(max_length=10)] = []
+
+    @field_validator("custom_fields")
+    @classmethod
+    def _unique_keys(cls, v: list[CustomField]) -> list[CustomField]:
+        keys = [f.key for f in v]
+        if len(set(keys)) != len(keys):
+            raise ValueError("custom field keys must be unique")
+        if RESERVED_KEYS & set(keys):
+            raise ValueError("name, email and phone are built-in fields, not custom ones")
+        return v
+
+    def required(self) -> list[str]:
+        """Profile fields a visitor must have given before starting a conversation."""
+        if not self.enabled:
+            return []
+        built_in = [k for k in ("name", "email", "phone") if getattr(self.fields, k) == "required"]
+        return built_in + [f"custom_data.{f.key}" for f in self.custom_fields if f.required]
+
+
+class DayHours(_Section):
+    open: str = "09:00"
+    close: str = "17:00"
+
+    @field_validator("open", "close")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not HHMM.match(v):
+            raise ValueError("use HH:MM, 00:00 to 24:00")
+        return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DayHours:
+        if self.open >= self.close:
+            raise ValueError("close must be after open")
+        return self
+
+    def contains(self, t: time) -> bool:
+        hhmm = t.strftime("%H:%M")
+        return self.open <= hhmm < self.close
+
+
+def _weekdays() -> dict[Weekday, DayHours | None]:
+    days: tuple[Weekday, ...] = WEEKDAYS
+    return {d: (DayHours() if d not in ("saturday", "sunday") else None) for d in days}
+
+
+class BusinessHours(_Section):
+    enabled: bool = False
+    timezone: Annotated[str, Field(max_length=64)] = "UTC"
+    # A day missing or null is closed all day.
+    schedule: dict[Weekday, DayHours | None] = Field(default_factory=_weekdays)
+    holidays: Annotated[list[date], Field(max_length=366)] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        if v not in _zones():
+            raise ValueError("not an IANA time zone such as Europe/Paris")
+        return v
+
+    def open_at(self, now: datetime) -> bool:
+        if not self.enabled:
+            return True
+        try:
+            local = now.astimezone(ZoneInfo(self.timezone))
+        except ZoneInfoNotFoundError:  # the zone database lost a zone since it was saved
+            return True
+        if local.date() in self.holidays:
+            return False
+        hours = self.schedule.get(WEEKDAYS[local.weekday()])
+        return hours is not None and hours.contains(local.time())
+
+
+class Offline(_Section):
+    message: Annotated[str, Field(min_length=1, max_length=500)] = (
+        "We're away right now. Leave a message and we'll get back to you by email."
+    )
+    form_enabled: bool = True
+
+
+class WebsiteSettings(_Section):
+    appearance: Appearance = Appearance()
+    behavior: Behavior = Behavior()
+    prechat: Prechat = Prechat()
+    business_hours: BusinessHours = BusinessHours()
+    offline: Offline = Offline()
+
+
+SECTIONS = tuple(WebsiteSettings.model_fields)
+
+_zone_cache: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _zone_cache:
+        _zone_cache.update(available_timezones())
+    return _zone_cache
+
+
+def _fields_of(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    return [
+        {"field": prefix + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]
+    ]
+
+
+def invalid(fields: list[dict[str, str]]) -> ValidationFailed:
+    return ValidationFailed("; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields)
+
+
+def settings_of(stored: dict[str, Any] | None) -> WebsiteSettings:
+    """Stored settings, section by section; a section that no longer validates falls back to
+    its defaults rather than breaking the widget."""
+    stored = stored or {}
+    out = WebsiteSettings()
+    for name in SECTIONS:
+        raw = stored.get(name)
+        if isinstance(raw, dict):
+            try:
+                setattr(out, name, type(getattr(out, name)).model_validate(raw))
+            except ValidationError:
+                pass
+    return out
+
+
+def merged(current: dict[str, Any] | None, patch: dict[str, Any]) -> WebsiteSettings:
+    """Apply a partial update: each given section's given keys replace the stored ones
+    (lists and nested objects are replaced whole). Raises ValidationFailed naming every bad
+    field; nothing is applied then."""
+    unknown = [k for k in patch if k not in SECTIONS]
+    if unknown:
+        raise invalid([{"field": k, "message": "unknown settings section"} for k in unknown])
+    base = settings_of(current).model_dump(mode="json")
+    for name, section in patch.items():
+        if not isinstance(section, dict):
+            raise invalid([{"field": name, "message": "must be an object"}])
+        base[name] = {**base[name], **section}
+    try:
+        return WebsiteSettings.model_validate(base)
+    except ValidationError as exc:
+        raise invalid(_fields_of(exc)) from None
