@@ -180,7 +180,9 @@ def _zones() -> set[str]:
 
 def _fields_of(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     return [
-        {"field": prefix + ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]
+        # pydantic appends "[key]" when a dict key (not its value) is wrong
+        {"field": prefix + ".".join(str(p) for p in e["loc"] if p != "[key]"), "message": e["msg"]}
+        for e in exc.errors()[:20]
     ]
 
 

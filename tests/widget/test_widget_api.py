@@ -1,0 +1,324 @@
+"""The widget's server side over real HTTP and WebSockets (SQLite and PostgreSQL): website
+settings, the config request with identify, profile updates, the pre-chat rule, the
+offline form and starting a new conversation."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.support import clients
+from tests.support.clients import DEFAULT_ORIGIN, Api
+
+CLOSED_ALL_WEEK = {
+    "enabled": True,
+    "timezone": "Europe/Paris",
+    "schedule": {
+        d: None for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    },
+}
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+async def test_settings_update_validates_everything_and_applies_nothing_on_error(server, owner: Api) -> None:
+    site = await owner.create_website(settings={"appearance": {"color": "#0F766E", "title": "Acme help"}})
+    assert site["settings"]["appearance"]["color"] == "#0F766E"
+    assert site["appearance"]["title"] == "Acme help"
+
+    got = await owner.update_settings(site["id"], {"behavior": {"auto_greet": True, "greet_delay_ms": 1500}})
+    assert got["behavior"]["auto_greet"] is True and got["appearance"]["color"] == "#0F766E"
+
+    r = await owner.post(
+        f"/api/v1/websites/{site['id']}/settings",
+        json={"appearance": {"color": "#000000"}, "business_hours": {"timezone": "Nowhere/Special"}},
+    )
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"] == "validation_error"
+    assert [f["field"] for f in body["fields"]] == ["business_hours.timezone"]
+    # Nothing applied, not even the valid colour.
+    r = await owner.get(f"/api/v1/websites/{site['id']}/settings")
+    assert r.json()["appearance"]["color"] == "#0F766E"
+
+    for bad in ("[1, 2]", '"x"', "{not json"):
+        r = await owner.post(
+            f"/api/v1/websites/{site['id']}/settings",
+            content=bad,
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code in (400, 422), (bad, r.text)
+        assert r.json()["error"] in ("bad_json", "validation_error")
+
+
+async def test_only_managers_of_the_website_change_settings(server, owner: Api) -> None:
+    site = await owner.create_website()
+    other = await owner.create_website()
+    _agent, _pw, token = await owner.create_agent([site["id"]])
+    async with Api(server.url) as agent:
+        agent.use_token(token)
+        r = await agent.post(
+            f"/api/v1/websites/{site['id']}/settings", json={"appearance": {"color": "#111111"}}
+        )
+        assert r.status_code == 403 and r.json()["error"] == "forbidden"
+        # Reading its own website's settings is fine; another website does not exist for it.
+        assert (await agent.get(f"/api/v1/websites/{site['id']}/settings")).status_code == 200
+        r = await agent.get(f"/api/v1/websites/{other['id']}/settings")
+        assert r.status_code == 404 and r.json()["error"] == "website_not_found"
+    async with Api(server.url) as anonymous:
+        r = await anonymous.post(f"/api/v1/websites/{site['id']}/settings", json={})
+        assert r.status_code == 401
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+async def test_config_carries_settings_team_and_business_hours(server, owner: Api) -> None:
+    site = await owner.create_website(
+        settings={
+            "prechat": {"enabled": True, "fields": {"email": "required"}},
+            "offline": {"message": "Back on Monday."},
+        }
+    )
+    agent_info, _pw, _token = await owner.create_agent(
+        [site["id"]], name="Ana", avatar_url="https://cdn.example.com/ana.png"
+    )
+    r = await clients.widget_config(server.url, site["id"])
+    assert r.status_code == 200
+    cfg = r.json()
+    assert cfg["website"]["prechat"]["fields"]["email"] == "required"
+    assert cfg["website"]["offline"]["message"] == "Back on Monday."
+    assert cfg["open_now"] is True and cfg["has_open_conversation"] is False
+    ana = next(a for a in cfg["agents"] if a["id"] == agent_info["id"])
+    assert ana == {"id": agent_info["id"], "name": "Ana", "avatar_url": "https://cdn.example.com/ana.png"}
+    # Nothing private about agents reaches the page.
+    assert all(set(a) == {"id", "name", "avatar_url"} for a in cfg["agents"])
+
+    await owner.update_settings(
+        site["id"], {"behavior": {"show_agent_photos": False}, "business_hours": CLOSED_ALL_WEEK}
+    )
+    cfg = (await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])).json()
+    assert cfg["open_now"] is False
+    assert all(a["avatar_url"] is None for a in cfg["agents"])
+
+
+async def test_identify_saves_the_profile_and_bad_identify_is_readable_by_the_page(
+    server, owner: Api
+) -> None:
+    site = await owner.create_website()
+    ident = {"name": "  Jane   Doe ", "email": "Jane@Example.COM", "custom_data": {"plan": "pro", "seats": 3}}
+    r = await clients.widget_config(server.url, site["id"], identify=ident)
+    assert r.status_code == 200, r.text
+    cfg = r.json()
+    assert cfg["visitor"] == {
+        "name": "Jane Doe",
+        "email": "jane@example.com",
+        "phone": None,
+        "custom_data": {"plan": "pro", "seats": 3},
+    }
+    # custom_data merges key by key; null deletes a key; an omitted field stays.
+    r = await clients.widget_config(
+        server.url,
+        site["id"],
+        visitor_key=cfg["visitor_key"],
+        identify={"phone": "+33 1 23 45 67 89", "custom_data": {"seats": None, "team": "ops"}},
+    )
+    assert r.json()["visitor"] == {
+        "name": "Jane Doe",
+        "email": "jane@example.com",
+        "phone": "+33 1 23 45 67 89",
+        "custom_data": {"plan": "pro", "team": "ops"},
+    }
+
+    r = await clients.widget_config(
+        server.url, site["id"], visitor_key=cfg["visitor_key"], identify={"email": "not-an-email", "age": 3}
+    )
+    assert r.status_code == 422
+    assert r.headers["access-control-allow-origin"] == DEFAULT_ORIGIN  # the loader can read why
+    fields = {f["field"] for f in r.json()["fields"]}
+    assert fields == {"identify.email", "identify.age"}
+    # ...and nothing changed.
+    again = (await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])).json()
+    assert again["visitor"]["email"] == "jane@example.com"
+
+    # A refused origin learns nothing, not even what was wrong with its body.
+    r = await clients.widget_config(
+        server.url, site["id"], origin="https://evil.example.net", identify={"email": 5}
+    )
+    assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+
+# --- profile.update, pre-chat, offline form, new conversation ------------------------------
+
+
+async def test_profile_update_saves_each_detail_and_tells_tabs_and_agents(server, owner: Api) -> None:
+    site = await owner.create_website(
+        settings={"prechat": {"custom_fields": [{"key": "order", "label": "Order", "type": "number"}]}}
+    )
+    _a, _pw, token = await owner.create_agent([site["id"]])
+    agent_ws, _ = await clients.agent(server.ws_url, token)
+    tab1, cfg, welcome = await clients.visitor(server.url, site["id"])
+    assert welcome["profile"] == {"name": None, "email": None, "phone": None, "custom_data": {}}
+    tab2, _, _ = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
+
+    await tab1.send({"type": "profile.update", "id": "p1", "email": "ann@example.com"})
+    saved = await tab1.expect("profile", id="p1")
+    assert saved["visitor"]["email"] == "ann@example.com"
+    pushed = await tab2.expect("profile")
+    assert pushed["visitor"]["email"] == "ann@example.com"
+    seen = await agent_ws.expect("visitor")
+    assert seen["website_id"] == site["id"]
+    assert seen["visitor"]["id"] == cfg["visitor_id"] and seen["visitor"]["email"] == "ann@example.com"
+
+    await tab1.send({"type": "profile.update", "id": "p2", "name": "Ann", "custom_data": {"order": "1234"}})
+    saved = await tab1.expect("profile", id="p2")
+    assert saved["visitor"] == {
+        "name": "Ann",
+        "email": "ann@example.com",
+        "phone": None,
+        "custom_data": {"order": 1234},
+    }
+
+    # Bad values: every wrong field named, nothing saved.
+    await tab1.send(
+        {
+            "type": "profile.update",
+            "id": "p3",
+            "name": "Changed",
+            "custom_data": {"order": "lots", "plan": "premium"},
+        }
+    )
+    err = await tab1.expect("error", id="p3")
+    assert err["code"] == "validation_error"
+    assert {f["field"] for f in err["fields"]} == {"custom_data.order", "custom_data.plan"}
+    await tab1.send({"type": "profile.update", "id": "p4", "email": "ann@@example"})
+    err = await tab1.expect("error", id="p4")
+    assert err["code"] == "invalid_frame" and err["fields"][0]["field"] == "email"
+    r = await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])
+    assert r.json()["visitor"]["name"] == "Ann"
+
+    # An empty string clears a field.
+    await tab1.send({"type": "profile.update", "id": "p5", "name": ""})
+    assert (await tab1.expect("profile", id="p5"))["visitor"]["name"] is None
+
+    # Agents cannot send visitor frames.
+    await agent_ws.send({"type": "profile.update", "id": "a1", "email": "x@example.com"})
+    assert (await agent_ws.expect("error", id="a1"))["code"] == "forbidden"
+    for s in (tab1, tab2, agent_ws):
+        await s.close()
+
+
+async def test_required_prechat_fields_are_enforced_by_the_server(server, owner: Api) -> None:
+    site = await owner.create_website(
+        settings={
+            "prechat": {
+                "enabled": True,
+                "fields": {"name": "optional", "email": "required"},
+                "custom_fields": [
+                    {
+                        "key": "topic",
+                        "label": "Topic",
+                        "type": "select",
+                        "options": ["Sales", "Help"],
+                        "required": True,
+                    }
+                ],
+            }
+        }
+    )
+    ws, _cfg, _ = await clients.visitor(server.url, site["id"])
+    await ws.send({"type": "message.send", "id": "m1", "client_msg_id": str(uuid.uuid4()), "body": "Hi"})
+    err = await ws.expect("error", id="m1")
+    assert err["code"] == "profile_required"
+    assert [f["field"] for f in err["fields"]] == ["email", "custom_data.topic"]
+    r = await owner.get("/api/v1/conversations", params={"website_id": site["id"], "status": "all"})
+    assert r.json()["items"] == []  # no half-made conversation
+
+    await ws.send(
+        {"type": "profile.update", "id": "p1", "email": "bo@example.com", "custom_data": {"topic": "Refunds"}}
+    )
+    err = await ws.expect("error", id="p1")
+    assert err["fields"] == [{"field": "custom_data.topic", "message": "must be one of the listed options"}]
+    await ws.send(
+        {"type": "profile.update", "id": "p2", "email": "bo@example.com", "custom_data": {"topic": "Help"}}
+    )
+    await ws.expect("profile", id="p2")
+    ack = await ws.send_message("Hi")
+    r = await owner.get(f"/api/v1/conversations/{ack['conversation_id']}")
+    assert r.json()["visitor"]["email"] == "bo@example.com"
+    await ws.close()
+
+
+async def test_offline_form_becomes_a_conversation_once(server, owner: Api) -> None:
+    site = await owner.create_website(settings={"business_hours": CLOSED_ALL_WEEK})
+    _a, _pw, token = await owner.create_agent([site["id"]])
+    agent_ws, _ = await clients.agent(server.ws_url, token)
+    ws, cfg, _ = await clients.visitor(server.url, site["id"])
+    assert cfg["open_now"] is False
+    cmid = str(uuid.uuid4())
+    frame = {
+        "type": "offline.submit",
+        "id": "o1",
+        "client_msg_id": cmid,
+        "name": "Cy",
+        "email": "cy@example.com",
+        "body": "Do you ship to Norway?",
+    }
+    await ws.send(frame)
+    ack = await ws.expect("ack", id="o1")
+    conv_id = ack["conversation_id"]
+    conv = (await agent_ws.expect("conversation"))["conversation"]
+    assert conv["id"] == conv_id and conv["visitor"]["email"] == "cy@example.com"
+    got = await agent_ws.expect("message", conversation_id=conv_id)
+    assert got["message"]["body"] == "Do you ship to Norway?" and got["message"]["sender"]["name"] == "Cy"
+
+    # The same submission again (a retry after a dropped connection): the same conversation.
+    await ws.send({**frame, "id": "o2"})
+    again = await ws.expect("ack", id="o2")
+    assert (again["conversation_id"], again["message_id"]) == (conv_id, ack["message_id"])
+    r = await owner.get("/api/v1/conversations", params={"website_id": site["id"], "status": "all"})
+    assert [c["id"] for c in r.json()["items"]] == [conv_id]
+
+    # Email is required and checked; the body too.
+    await ws.send({**frame, "id": "o3", "client_msg_id": str(uuid.uuid4()), "email": "nope"})
+    err = await ws.expect("error", id="o3")
+    assert err["code"] == "invalid_frame" and err["fields"][0]["field"] == "email"
+    bad = {k: v for k, v in frame.items() if k != "email"}
+    await ws.send({**bad, "id": "o4", "client_msg_id": str(uuid.uuid4())})
+    assert (await ws.expect("error", id="o4"))["code"] == "invalid_frame"
+
+    # The visitor's conversation list says where it came from.
+    ws2, _, welcome = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
+    (brief,) = welcome["conversations"]
+    assert brief["origin"] == "offline" and brief["last_message"]["body"] == "Do you ship to Norway?"
+    for s in (ws, ws2, agent_ws):
+        await s.close()
+
+
+async def test_a_visitor_can_start_a_new_conversation_and_see_past_ones(server, owner: Api) -> None:
+    site = await owner.create_website()
+    ws, cfg, _ = await clients.visitor(server.url, site["id"])
+    first = await ws.send_message("About my first order")
+    same = await ws.send_message("Still the first order")
+    assert same["conversation_id"] == first["conversation_id"]
+    await ws.send(
+        {
+            "type": "message.send",
+            "client_msg_id": str(uuid.uuid4()),
+            "new_conversation": True,
+            "body": "New topic",
+        }
+    )
+    second = await ws.expect("ack")
+    assert second["conversation_id"] != first["conversation_id"] and second["seq"] == 1
+    cfg2 = (await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])).json()
+    assert cfg2["has_open_conversation"] is True
+
+    ws2, _, welcome = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
+    listed = [(c["id"], c["last_message"]["body"]) for c in welcome["conversations"]]
+    assert listed == [
+        (second["conversation_id"], "New topic"),
+        (first["conversation_id"], "Still the first order"),
+    ]
+    await ws.close()
+    await ws2.close()
