@@ -203,6 +203,22 @@ def cmd_website_create(args: argparse.Namespace) -> None:
     print(websites.install_snippet(settings.public_url, site.id))
 
 
+def cmd_website_snippet(args: argparse.Namespace) -> None:
+    from sitechat.errors import SitechatError
+    from sitechat.websites import service as websites
+
+    settings = _settings()
+
+    async def run(uow: Any) -> Any:
+        return await websites.get(uow, args.website_id)
+
+    try:
+        site = asyncio.run(_with_uow(settings, run))
+    except SitechatError as exc:
+        sys.exit(f"sitechat: {exc.code}: {exc.detail}")
+    print(websites.install_snippet(settings.public_url, site.id))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitechat", description="Self-hosted live chat for websites.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,6 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--domain", action="append", required=True, help="allowed host or *.example.com (repeatable)"
     )
     wc.set_defaults(func=cmd_website_create)
+    ws = website.add_parser("snippet", help="print a website's install snippet, ready to paste")
+    ws.add_argument("website_id")
+    ws.set_defaults(func=cmd_website_snippet)
     return parser
 
 

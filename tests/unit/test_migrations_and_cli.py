@@ -48,6 +48,12 @@ def test_cli_agent_and_website_create(tmp_path) -> None:
     )
     assert site.returncode == 0, site.stderr
     assert "website id: web_" in site.stdout and "loader.js?id=" in site.stdout
+    website_id = site.stdout.split("website id: ", 1)[1].split()[0]
+    snippet = run("website", "snippet", website_id)
+    assert snippet.returncode == 0 and snippet.stdout.strip() in site.stdout
+    assert snippet.stdout.startswith("<script>") and f'"{website_id}"' in snippet.stdout
+    unknown = run("website", "snippet", "web_nope")
+    assert unknown.returncode != 0 and "website_not_found" in unknown.stderr
     bad = run("website", "create", "--name", "Shop", "--domain", "https://x.com/")
     assert bad.returncode != 0 and "domains" in bad.stderr
     ok = run(
