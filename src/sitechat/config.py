@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     rate_ws_frames: str = "30/second"
     rate_messages: str = "60/minute"
     rate_widget_config: str = "60/minute"
+    # WebsiteChat.track(...) batches, per website and address.
+    rate_widget_events: str = "120/minute"
 
     db_pool_size: int = Field(default=10, ge=1)
     trusted_proxies: str = Field(
@@ -94,7 +96,9 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// or rediss:// URL")
         return v
 
-    @field_validator("rate_login", "rate_ws_frames", "rate_messages", "rate_widget_config")
+    @field_validator(
+        "rate_login", "rate_ws_frames", "rate_messages", "rate_widget_config", "rate_widget_events"
+    )
     @classmethod
     def _check_rate(cls, v: str) -> str:
         from limits import parse

@@ -4,7 +4,12 @@ offline form and starting a new conversation."""
 
 from __future__ import annotations
 
+import json
 import uuid
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.support import clients
 from tests.support.clients import DEFAULT_ORIGIN, Api
@@ -322,3 +327,65 @@ async def test_a_visitor_can_start_a_new_conversation_and_see_past_ones(server, 
     ]
     await ws.close()
     await ws2.close()
+
+
+# --- WebsiteChat.track ----------------------------------------------------------------------
+
+
+async def _stored_events(server, visitor_id: str) -> list[tuple[str, dict]]:
+    engine = create_async_engine(server.env["SITECHAT_DATABASE_URL"])
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                sa.text("SELECT event_type, event_data FROM visitor_events WHERE visitor_id = :v"),
+                {"v": visitor_id},
+            )
+            return [(t, d if isinstance(d, dict) else json.loads(d)) for t, d in rows.all()]
+    finally:
+        await engine.dispose()
+
+
+async def test_tracked_events_are_stored_for_the_visitor(server, owner: Api) -> None:
+    site = await owner.create_website()
+    cfg = (await clients.widget_config(server.url, site["id"])).json()
+    url = f"{server.url}/api/v1/widget/{site['id']}/events"
+    body = {
+        "visitor_key": cfg["visitor_key"],
+        "events": [{"name": "signup", "data": {"plan": "pro", "seats": 3}}, {"name": "checkout"}],
+    }
+    async with httpx.AsyncClient() as http:
+        # As navigator.sendBeacon sends it: text/plain, no preflight.
+        r = await http.post(
+            url, content=json.dumps(body), headers={"Origin": DEFAULT_ORIGIN, "Content-Type": "text/plain"}
+        )
+        assert r.status_code == 202 and r.json() == {"recorded": 2}
+        assert r.headers["access-control-allow-origin"] == DEFAULT_ORIGIN
+
+        bad_cases = [
+            ({**body, "visitor_key": "forged"}, 401),
+            ({**body, "events": []}, 422),
+            ({**body, "events": [{"name": "x" * 81}]}, 422),
+            ({**body, "events": [{"name": "ok", "data": {"nested": {"deep": 1}}}]}, 422),
+            ({**body, "events": [{"name": "ok"}] * 21}, 422),
+        ]
+        for bad, status in bad_cases:
+            r = await http.post(url, json=bad, headers={"Origin": DEFAULT_ORIGIN})
+            assert r.status_code == status, (bad, r.text)
+        r = await http.post(url, content=b"{oops", headers={"Origin": DEFAULT_ORIGIN})
+        assert r.status_code == 400 and r.json()["error"] == "bad_json"
+        # Another website's visitor key does not work here, and a refused origin learns nothing.
+        other = await owner.create_website()
+        r = await http.post(
+            f"{server.url}/api/v1/widget/{other['id']}/events",
+            json={**body, "events": [{"name": "sneaky"}]},
+            headers={"Origin": DEFAULT_ORIGIN},
+        )
+        assert r.status_code == 401
+        r = await http.post(url, json=body, headers={"Origin": "https://evil.example.net"})
+        assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+    stored = await _stored_events(server, cfg["visitor_id"])
+    assert sorted(stored, key=lambda e: e[1]["name"]) == [
+        ("custom", {"name": "checkout", "data": {}}),
+        ("custom", {"name": "signup", "data": {"plan": "pro", "seats": 3}}),
+    ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sitechat.db.base import Base, JSONType, UTCDateTime, new_id, utcnow
@@ -20,3 +20,21 @@ class Visitor(Base):
     custom_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VisitorEvent(Base):
+    """Something a visitor did (PRD Appendix A): ``WebsiteChat.track`` calls today; page
+    views and the rest of the tracking release later."""
+
+    __tablename__ = "visitor_events"
+    __table_args__ = (
+        Index("ix_visitor_events_type", "event_type"),
+        Index("ix_visitor_events_visitor_created", "visitor_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ev"))
+    visitor_id: Mapped[str] = mapped_column(ForeignKey("visitors.id", ondelete="CASCADE"))
+    website_id: Mapped[str] = mapped_column(ForeignKey("websites.id", ondelete="CASCADE"), index=True)
+    event_type: Mapped[str] = mapped_column(String(50))
+    event_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

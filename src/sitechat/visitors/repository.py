@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sitechat.visitors.models import Visitor
+from sitechat.visitors.models import Visitor, VisitorEvent
 
 
 async def get(session: AsyncSession, visitor_id: str) -> Visitor | None:
@@ -22,3 +24,23 @@ async def insert(session: AsyncSession, website_id: str) -> Visitor:
 async def lock(session: AsyncSession, visitor_id: str) -> Visitor | None:
     """``SELECT … FOR UPDATE`` on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
     return await session.scalar(select(Visitor).where(Visitor.id == visitor_id).with_for_update())
+
+
+async def insert_events(
+    session: AsyncSession, visitor_id: str, website_id: str, events: list[tuple[str, dict[str, Any]]]
+) -> None:
+    session.add_all(
+        VisitorEvent(visitor_id=visitor_id, website_id=website_id, event_type=t, event_data=d)
+        for t, d in events
+    )
+    await session.flush()
+
+
+async def events_of(session: AsyncSession, visitor_id: str, limit: int = 100) -> list[VisitorEvent]:
+    rows = await session.scalars(
+        select(VisitorEvent)
+        .where(VisitorEvent.visitor_id == visitor_id)
+        .order_by(VisitorEvent.created_at.desc(), VisitorEvent.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

@@ -76,3 +76,19 @@ class Identify(ProfileFields):
     # tracking release; until then both are accepted and not stored.
     user_id: Annotated[str, Field(max_length=200)] | None = None
     user_hash: Annotated[str, Field(max_length=200)] | None = None
+
+
+class TrackedEvent(BaseModel):
+    """One ``WebsiteChat.track(name, data)`` call."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/-]*$")]
+    data: Annotated[dict[Annotated[str, Field(max_length=80)], CustomValue], Field(max_length=30)] = {}
+
+
+class EventsIn(BaseModel):
+    """Sent by the loader (often with ``navigator.sendBeacon``, hence also as text/plain)."""
+
+    model_config = ConfigDict(extra="forbid")
+    visitor_key: Annotated[str, Field(max_length=512)]
+    events: Annotated[list[TrackedEvent], Field(min_length=1, max_length=20)]

@@ -12,7 +12,7 @@ from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.visitors import repository
 from sitechat.visitors.models import Visitor
-from sitechat.visitors.schemas import ProfileFields
+from sitechat.visitors.schemas import ProfileFields, TrackedEvent
 from sitechat.websites.settings import CustomField, WebsiteSettings
 
 
@@ -146,3 +146,13 @@ def missing_for_prechat(visitor: Visitor, settings: WebsiteSettings) -> list[str
         elif not getattr(visitor, field):
             missing.append(field)
     return missing
+
+
+async def record_tracked(uow: UnitOfWork, visitor: Visitor, events: list[TrackedEvent]) -> None:
+    """``WebsiteChat.track`` calls, stored as ``custom`` visitor events."""
+    await repository.insert_events(
+        uow.session,
+        visitor.id,
+        visitor.website_id,
+        [("custom", {"name": e.name, "data": e.data}) for e in events],
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sitechat import assets
 from sitechat.errors import (
@@ -19,8 +20,11 @@ from sitechat.errors import (
 )
 from sitechat.http import error_body, error_body_of, get_ctx
 from sitechat.paths import STATIC_DIR
+from sitechat.visitors.schemas import EventsIn
 from sitechat.widget import service
 from sitechat.widget.schemas import ConfigIn, ConfigOut
+
+M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(tags=["widget"])
 
@@ -30,6 +34,7 @@ def _cors(origin: str) -> dict[str, str]:
 
 
 @router.options("/api/v1/widget/{website_id}/config", include_in_schema=False)
+@router.options("/api/v1/widget/{website_id}/events", include_in_schema=False)
 async def config_preflight(website_id: str, request: Request) -> Response:
     ctx = get_ctx(request)
     origin = request.headers.get("origin") or ""
@@ -51,14 +56,15 @@ async def config_preflight(website_id: str, request: Request) -> Response:
     )
 
 
-async def _config_in(request: Request) -> ConfigIn:
+async def _parse(request: Request, model: type[M]) -> M:
     """Parsed here rather than by FastAPI so that a bad body is answered with the CORS
-    headers: the loader can then read the error and say which identify field was wrong."""
+    headers: the loader can then read the error and say which identify field was wrong.
+    Any content type is read as JSON: sendBeacon and preflight-free fetches send text/plain."""
     raw = await request.body()
     if len(raw) > 64 * 1024:
-        raise BadRequest("The config request body is too large.")
+        raise BadRequest("The request body is too large.")
     try:
-        return ConfigIn.model_validate_json(raw or b"{}")
+        return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise BadJSON() from None
@@ -86,7 +92,7 @@ async def widget_config(website_id: str, request: Request) -> JSONResponse:
         # Per website and address: one busy site cannot spend another's allowance.
         await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", website_id[:40], ip)
         try:
-            data, bad = await _config_in(request), None
+            data, bad = await _parse(request, ConfigIn), None
         except SitechatError as exc:
             data, bad = ConfigIn(), exc
         async with ctx.uow() as uow:
@@ -108,6 +114,36 @@ async def widget_config(website_id: str, request: Request) -> JSONResponse:
             error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
         )
     return JSONResponse(out.model_dump(mode="json"), headers={**_cors(origin), "Cache-Control": "no-store"})
+
+
+@router.post(
+    "/api/v1/widget/{website_id}/events",
+    status_code=202,
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": EventsIn.model_json_schema()}}}
+    },
+)
+async def widget_events(website_id: str, request: Request) -> JSONResponse:
+    """``WebsiteChat.track(name, data)`` from the page, in batches of up to 20."""
+    ctx = get_ctx(request)
+    origin = request.headers.get("origin") or ""
+    ip = request.client.host if request.client else "unknown"
+    try:
+        await ctx.limiter.check(ctx.settings.rate_widget_events, "widget-events", website_id[:40], ip)
+        async with ctx.uow() as uow:
+            # The origin first: a refused page learns nothing about its body.
+            await service.allowed_website(uow, website_id, origin)
+            data = await _parse(request, EventsIn)
+            count = await service.record_events(uow, ctx, website_id, origin, data)
+    except OriginNotAllowed as exc:
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
+        )
+    except SitechatError as exc:
+        return JSONResponse(
+            error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
+        )
+    return JSONResponse({"recorded": count}, status_code=202, headers=_cors(origin))
 
 
 @router.get("/widget/loader.js", include_in_schema=False)

@@ -7,8 +7,9 @@ from sitechat.context import AppContext
 from sitechat.conversations import service as conversations
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import OriginNotAllowed
+from sitechat.errors import OriginNotAllowed, Unauthorized
 from sitechat.visitors import service as visitors
+from sitechat.visitors.schemas import EventsIn
 from sitechat.websites import service as websites
 from sitechat.websites.domains import origin_allowed
 from sitechat.websites.models import Website
@@ -73,3 +74,15 @@ async def with_presence(ctx: AppContext, out: ConfigOut) -> ConfigOut:
     (on SQLite, only) connection is not held meanwhile."""
     out.agents_online = await ctx.presence.agents_online(out.website.id) > 0
     return out
+
+
+async def record_events(
+    uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: EventsIn
+) -> int:
+    website = await allowed_website(uow, website_id, origin)
+    visitor_id = ctx.signer.read_key(data.visitor_key, website.id)
+    visitor = await visitors.get(uow, visitor_id) if visitor_id else None
+    if visitor is None or visitor.website_id != website.id:
+        raise Unauthorized("Unknown or invalid visitor_key; fetch the config again.")
+    await visitors.record_tracked(uow, visitor, data.events)
+    return len(data.events)
