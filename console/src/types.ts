@@ -44,3 +44,13 @@ export interface ListFilter {
   status: StatusFilter;
   assignee: AssigneeFilter;
 }
+
+/** GET /websites: a website the agent may see, with its install snippet. */
+export interface Website {
+  id: string;
+  name: string;
+  domains: string[];
+  /** The install code to paste on every page, exactly as the server renders it. */
+  snippet: string;
+  created_at: string;
+}

@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { formatTime } from "../../../widget/src/shared/util";
 import { Inbox, type InboxView, type PendingReply } from "../inbox";
+import { InstallWidget } from "./InstallDialog";
 import type { AssigneeFilter, ChatMessage, ConversationItem, Session, StatusFilter } from "../types";
 
 interface Props {
@@ -40,6 +41,7 @@ export function InboxScreen({ session, onLogout, onSignedOut }: Props) {
           {connectionText}
         </span>
         <span class="cc-agent">{view.agent.name}</span>
+        <InstallWidget canManage={view.agent.role === "owner" || view.agent.role === "admin"} />
         <button type="button" class="cc-button" data-testid="logout" onClick={onLogout}>
           Log out
         </button>
