@@ -1,261 +1,240 @@
-// sitechat loader: the only script a host page loads up front (budget: 2 KB gzip).
+// sitechat loader: the only script a host page loads up front, at a stable URL
+// (`/widget/loader.js`, budget 2 KB gzip).
 //
-// It reads the website id and queue name from its own URL, asks the sitechat
-// server for the widget config (the server checks the page's Origin against the
-// website's allowlist), draws the launcher button in a shadow root, and creates
-// the chat panel iframe on first open. No Preact here, no inline scripts or
-// styles: it must run on host pages with a strict Content-Security-Policy.
+// It reads the website id and the queue name from its own URL, installs the
+// `WebsiteChat` stub, takes the GTM-style command queue (`websiteChat` unless
+// `?l=` names another), starts the config request at once (with any
+// `identify` calls already queued), and injects the content-hashed launcher,
+// which draws the launcher button, runs the queued commands in order and owns
+// everything else (launcher.ts). No inline scripts or styles, no eval: it
+// runs on host pages with a strict Content-Security-Policy.
 
-interface Appearance {
+/** Wire form of `identify` (snake_case), as the config request carries it. */
+export interface Identify {
+  name?: string;
+  email?: string;
+  phone?: string;
+  custom_data?: Record<string, string | number | boolean | null>;
+  user_id?: string;
+  user_hash?: string;
+}
+
+export interface Appearance {
   color?: string;
   position?: string;
+  logo_url?: string | null;
+  title?: string;
   welcome?: string;
 }
 
-interface WidgetConfig {
-  website: { id: string; name: string; appearance?: Appearance };
+export interface Behavior {
+  auto_greet?: boolean;
+  greet_delay_ms?: number;
+  require_consent?: boolean;
+}
+
+/** The config response (docs/protocol.md); fields this side does not use are passed on to the panel. */
+export interface Config {
+  website: { id: string; name: string; appearance?: Appearance; behavior?: Behavior } & Record<string, unknown>;
   visitor_id: string;
   visitor_key: string;
   token: string;
   token_expires_in: number;
   ws_url: string;
-  agents_online: boolean;
+  has_open_conversation?: boolean;
+  /** When the loader received it (Date.now()); not from the server. */
+  _at: number;
+  [field: string]: unknown;
 }
 
-/** `window.WebsiteChat`: callable (`WebsiteChat("open")`) and with methods. */
-interface WebsiteChatApi {
-  (command: string, ...args: unknown[]): void;
-  open(): void;
-  close(): void;
-  toggle(): void;
+/**
+ * What the loader hands the launcher, on `WebsiteChat._` (not a public API).
+ * Short names: every byte of the loader counts.
+ */
+export interface Boot {
+  /** sitechat server origin */
+  s: string;
+  /** website id */
+  i: string;
+  /** commands called before the launcher took over, in call order: [name, ...args] */
+  q: unknown[][];
+  /** runs one command; the launcher replaces it */
+  r: (args: unknown[]) => void;
+  /** the first config request, started by the loader */
+  c: Promise<Config>;
+  /** a config request (visitor key from `k`); with `identify` when given */
+  f: (identify: Identify | null) => Promise<Config>;
+  /** the visitor key: from localStorage, then from each config response */
+  k: string | null;
+  /** locale sent with config requests */
+  l: string | undefined;
+  /** validates an `identify` argument: the wire object, or what is wrong with it */
+  v: (x: unknown) => Identify | string;
+  /** merges two wire `identify` objects (custom_data key by key) */
+  m: (a: Identify | null, b: Identify) => Identify;
+  /** set by the launcher once it started (a second copy then stays idle) */
+  L?: 1;
 }
 
-type Command = (...args: unknown[]) => void;
+declare const __LAUNCHER_JS__: string;
 
-const w = window as unknown as Record<string, unknown>;
+type Obj = Record<string, unknown>;
+
+const w = window as unknown as Obj;
 const d = document;
-const SVG_NS = "http://www.w3.org/2000/svg";
-const DEFAULT_COLOR = "#4F46E5";
-// 24x24 icons: a filled chat bubble and a stroked "X".
-const ICON_CHAT = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z";
-const ICON_CLOSE = "M6 6l12 12M18 6 6 18";
-
 const warn = (msg: string): void => console.warn("[sitechat] " + msg);
-const failed = (e: unknown): void => warn("config request failed: " + e);
+const isObj = (x: unknown): x is Obj => !!x && typeof x == "object" && !Array.isArray(x);
+/** A BCP 47 tag as the server accepts it (anything else would fail the config request). */
+const tag = (x: unknown): string | undefined =>
+  typeof x == "string" && /^[a-z]{2,3}(-[a-z\d]{1,8})*$/i.test(x) ? x : undefined;
+const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** camelCase API field -> wire field */
+const FIELDS: Record<string, string> = {
+  email: "email",
+  name: "name",
+  phone: "phone",
+  customData: "custom_data",
+  userId: "user_id",
+  userHash: "user_hash",
+};
+
+const toWire = (x: unknown): Identify | string => {
+  if (!isObj(x)) return "expects an object such as {email, name}";
+  const out: Obj = {};
+  for (const k of Object.keys(x)) {
+    const v = x[k];
+    if (!has(FIELDS, k)) return `unknown field "${k}" (use ${Object.keys(FIELDS).join(", ")})`;
+    if (k == "customData") {
+      if (!isObj(v)) return "customData must be an object";
+      for (const c of Object.keys(v)) {
+        const t = typeof v[c];
+        if (v[c] !== null && t != "string" && t != "number" && t != "boolean")
+          return `customData.${c} must be a string, number, boolean or null`;
+      }
+      out.custom_data = { ...v };
+    } else if (typeof v != "string") return k + " must be a string";
+    else out[FIELDS[k]!] = v;
+  }
+  return out as Identify;
+};
+
+const merge = (a: Identify | null, b: Identify): Identify => {
+  const c = a && a.custom_data;
+  return { ...a, ...b, custom_data: c || b.custom_data ? { ...c, ...b.custom_data } : undefined };
+};
+
+/** A queue entry as [name, ...args]: arrays and `arguments` objects; anything else (GTM events) is not a command. */
+const entry = (e: unknown): unknown[] | null =>
+  Array.isArray(e) || Object.prototype.toString.call(e) == "[object Arguments]"
+    ? Array.prototype.slice.call(e)
+    : null;
 
 function main(): void {
-  // Our own <script> tells us the server origin and the website id. (It is
-  // null only in module scripts or callbacks, which the snippet never uses.)
-  const script = d.currentScript as HTMLScriptElement | null;
+  // Our own <script> tells us the server origin and the website id.
+  const script = (d.currentScript || d.querySelector('script[src*="/widget/loader.js"]')) as HTMLScriptElement | null;
   if (!script) return;
   const src = new URL(script.src);
-  const server = src.origin;
-  const websiteId = src.searchParams.get("id");
-  if (!websiteId) return warn("loader.js needs ?id=<website id>");
-  const queueName = src.searchParams.get("l") || "websiteChat";
-  const vkKey = "sitechat:" + websiteId + ":vk";
+  const id = src.searchParams.get("id");
+  if (!id) return warn("loader.js needs ?id=<website id>");
+  const existing = w.WebsiteChat as { _?: Boot } | undefined;
+  if (existing && existing._) return warn("the snippet is on this page twice; the second copy does nothing");
 
-  let config: WidgetConfig | undefined;
-  let fetchedAt = 0;
-  let wantOpen = false;
-  let root: ShadowRoot | undefined;
-  let button: HTMLButtonElement | undefined;
-  let frame: HTMLIFrameElement | undefined;
-  /** Set once the panel said `sitechat:ready`: posting earlier would hit about:blank. */
-  let panelReady = false;
+  const b = {
+    s: src.origin,
+    i: id,
+    q: [],
+    k: null,
+    l: tag(navigator.language),
+    v: toWire,
+    m: merge,
+  } as unknown as Boot;
+  b.r = (args) => b.q.push(args);
+  try {
+    b.k = localStorage.getItem("sitechat:" + id + ":vk");
+  } catch {
+    // Storage blocked: the visitor key then lives in memory for this page only.
+  }
 
-  // ---- public API and command queue -------------------------------------
+  // The config request: the server checks the page's Origin (no cookies sent).
+  b.f = (identify) =>
+    fetch(b.s + "/api/v1/widget/" + encodeURIComponent(id) + "/config", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ visitor_key: b.k, identify, locale: b.l }),
+    })
+      .then((res) => {
+        if (res.status == 422 && identify)
+          // A bad identify changes nothing on the server: say why, then go on without it.
+          // {"error": "validation_error", "detail": ...}, or the detail nested in "error".
+          return res.json().then((e: { error?: { detail?: string }; detail?: string }) => {
+            warn("identify: " + (e.detail || (e.error && e.error.detail)) + " (nothing was changed)");
+            return null;
+          });
+        // 403 origin_not_allowed comes without CORS headers: it surfaces as a network error.
+        if (!res.ok) throw "HTTP " + res.status;
+        return res.json() as Promise<Config>;
+      })
+      .then(
+        (c) => {
+          if (c) {
+            c._at = Date.now();
+            b.k = c.visitor_key;
+          }
+          return c;
+        },
+        (e) => {
+          warn("config request failed (is this page's domain allowed for the website?): " + e);
+          throw e;
+        },
+      )
+      .then((c) => c || b.f(null));
 
-  const setOpen = (open: boolean): void => {
-    wantOpen = open;
-    // Before the launcher exists (config still loading) only remember the wish.
-    if (!root || !button) return;
-    if (open && !frame) {
-      frame = d.createElement("iframe");
-      frame.className = "f";
-      frame.title = "Chat";
-      frame.src =
-        server +
-        "/widget/panel?website_id=" +
-        encodeURIComponent(websiteId) +
-        "&parent_origin=" +
-        encodeURIComponent(location.origin);
-      root.appendChild(frame);
-    }
-    if (frame) {
-      frame.hidden = !open;
-      if (panelReady) post({ type: "sitechat:visibility", open });
-    }
-    button.setAttribute("aria-expanded", "" + open);
-    button.setAttribute("aria-label", open ? "Close chat" : "Open chat");
-  };
-
-  const commands: Record<string, Command> = {
-    open: () => setOpen(true),
-    close: () => setOpen(false),
-    toggle: () => setOpen(!wantOpen),
-  };
-
-  /**
-   * Run one queue entry: `["open"]` or an Arguments object. Anything else
-   * (GTM-style `{event: ...}` objects, strings) yields no command name.
-   */
-  const run = (entry: unknown): void => {
-    // No `[name, ...args] =` here: array rest destructuring is broken in Safari < 14.1.
-    const args = entry && typeof entry == "object" ? Array.from(entry as ArrayLike<unknown>) : [];
-    const name = args.shift();
-    if (typeof name === "string" && commands.hasOwnProperty(name)) {
-      commands[name]!(...args);
-    }
-  };
-
-  const api: WebsiteChatApi = Object.assign(
-    (...args: unknown[]) => run(args),
-    commands as Record<"open" | "close" | "toggle", Command>,
-  );
+  // `WebsiteChat("open")` or `WebsiteChat.open()`; both reach b.r, queued until the launcher runs.
+  const api = (...args: unknown[]): void => b.r(args);
+  for (const n of "identify open close toggle show hide on off track setLocale reset consent".split(" "))
+    (api as unknown as Obj)[n] = (...args: unknown[]) => b.r([n as unknown].concat(args));
+  (api as unknown as Obj)._ = b;
   w.WebsiteChat = api;
 
-  let queue = w[queueName];
-  if (!Array.isArray(queue)) queue = w[queueName] = [];
+  // The GTM-style queue: entries pushed before we arrived, then later pushes at once.
+  const name = src.searchParams.get("l") || "websiteChat";
+  let queue = w[name];
+  if (!Array.isArray(queue)) queue = w[name] = [];
   const q = queue as unknown[];
-  q.forEach(run);
-  // Later pushes run at once. Chain to the previous push so a tag manager that
-  // shares the array still sees every entry.
+  let identify: Identify | null = null;
+  for (const e of q) {
+    const args = entry(e);
+    if (!args) continue;
+    // Identify calls already queued go into the first config request.
+    if (args[0] == "identify") {
+      const v = toWire(args[1]);
+      if (typeof v == "string") warn("identify: " + v);
+      else identify = merge(identify, v);
+    } else {
+      if (args[0] == "setLocale") b.l = tag(args[1]) || b.l;
+      b.r(args);
+    }
+  }
+  // Chain to the previous push so a tag manager sharing the array still sees every entry.
   const push = q.push;
   q.push = (...items: unknown[]): number => {
-    items.forEach(run);
+    for (const e of items) {
+      const args = entry(e);
+      if (args) b.r(args);
+    }
     return push.apply(q, items);
   };
 
-  // ---- server config -----------------------------------------------------
+  b.c = b.f(identify);
+  // Handled by the launcher; this keeps an early failure from being reported twice.
+  b.c.catch(() => {});
 
-  const loadConfig = async (): Promise<WidgetConfig> => {
-    let visitorKey: string | null = null;
-    try {
-      visitorKey = localStorage.getItem(vkKey);
-    } catch {
-      // Storage blocked: every page view is then a new visitor.
-    }
-    const res = await fetch(server + "/api/v1/widget/" + encodeURIComponent(websiteId) + "/config", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      // No cookies (the default for cross-origin): the visitor is the visitor_key.
-      body: JSON.stringify({ visitor_key: visitorKey }),
-    });
-    // 403 origin_not_allowed (sent without CORS headers, so it surfaces as a
-    // network error), 404 website_not_found, 429...: warn once and stay away.
-    if (!res.ok) throw "HTTP " + res.status;
-    config = (await res.json()) as WidgetConfig;
-    fetchedAt = Date.now();
-    try {
-      localStorage.setItem(vkKey, config.visitor_key);
-    } catch {
-      // As above.
-    }
-    return config;
-  };
-
-  // ---- panel handshake ---------------------------------------------------
-
-  // (No optional chaining in this file: esbuild lowers it verbosely for Chrome 90.)
-  function post(msg: object): void {
-    if (frame && frame.contentWindow) frame.contentWindow.postMessage(msg, server);
-  }
-
-  /**
-   * Send the panel its init, refetching the config (for a fresh token) when the
-   * panel asks. The panel judges staleness itself from token_expires_in, which
-   * we count down from when the token was fetched.
-   */
-  const sendInit = (fresh: boolean): void => {
-    (fresh || !config ? loadConfig() : Promise.resolve(config)).then(
-      (c) => {
-        // The panel needs no visitor_key: it stays in the host page's storage.
-        const { visitor_key: _, ...init } = c;
-        post({
-          ...init,
-          type: "sitechat:init",
-          token_expires_in: c.token_expires_in - Math.round((Date.now() - fetchedAt) / 1000),
-          open: wantOpen,
-        });
-      },
-      // The panel asks again if no init arrives.
-      failed,
-    );
-  };
-
-  addEventListener("message", (e: MessageEvent) => {
-    if (!frame || e.source !== frame.contentWindow || e.origin !== server) return;
-    const type = e.data && (e.data as { type?: unknown }).type;
-    if (type === "sitechat:ready") {
-      panelReady = true;
-      sendInit(false);
-    } else if (type === "sitechat:token") sendInit(true);
-    else if (type === "sitechat:close") {
-      setOpen(false);
-      if (button) button.focus();
-    }
-  });
-
-  // ---- launcher ----------------------------------------------------------
-
-  const icon = (path: string, cls: string): SVGSVGElement => {
-    const svg = d.createElementNS(SVG_NS, "svg");
-    const p = d.createElementNS(SVG_NS, "path");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("class", cls);
-    p.setAttribute("d", path);
-    svg.appendChild(p);
-    return svg;
-  };
-
-  const draw = (c: WidgetConfig): void => {
-    const a = c.website.appearance || {};
-    // Only a hex colour goes into the stylesheet: no CSS injection from config.
-    const color = /^#([\da-f]{3}|[\da-f]{6})$/i.test(a.color || "") ? a.color! : DEFAULT_COLOR;
-    const side = a.position === "left" ? "left" : "right";
-    const css =
-      ":host{all:initial}" +
-      `.b,.f{position:fixed;${side}:20px;z-index:2147483647;border:0;box-shadow:0 4px 16px #0004}` +
-      `.b{bottom:20px;width:56px;height:56px;padding:14px;border-radius:50%;cursor:pointer;` +
-      `background:${color};color:#fff}` +
-      ".b:focus-visible{outline:3px solid #93c5fd}" +
-      "svg{display:block;fill:currentColor}.x{stroke:currentColor;stroke-width:2.5}" +
-      '.x,[aria-expanded="true"] .c{display:none}[aria-expanded="true"] .x{display:block}' +
-      ".f{bottom:88px;width:370px;height:min(600px,calc(100% - 108px));border-radius:12px;background:#fff}" +
-      ".f[hidden]{display:none}" +
-      "@media (max-width:480px){.f{top:0;bottom:0;left:0;right:0;width:100%;height:100%;border-radius:0}}";
-
-    const host = d.createElement("sitechat-widget");
-    root = host.attachShadow({ mode: "open" });
-    // Constructable stylesheets are not blocked by a strict CSP (no
-    // 'unsafe-inline' needed). Safari < 16.4 lacks them and gets a <style>,
-    // which works wherever inline styles are allowed.
-    if ("adoptedStyleSheets" in root && typeof CSSStyleSheet.prototype.replaceSync === "function") {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(css);
-      root.adoptedStyleSheets = [sheet];
-    } else {
-      const style = d.createElement("style");
-      style.textContent = css;
-      root.appendChild(style);
-    }
-
-    button = d.createElement("button");
-    button.type = "button";
-    button.className = "b";
-    button.setAttribute("data-testid", "sitechat-launcher");
-    button.append(icon(ICON_CHAT, "c"), icon(ICON_CLOSE, "x"));
-    button.onclick = commands.toggle!;
-    root.appendChild(button);
-    d.body.appendChild(host);
-    setOpen(wantOpen);
-  };
-
-  loadConfig().then((c) => {
-    if (d.body) draw(c);
-    else d.addEventListener("DOMContentLoaded", () => draw(c));
-  }, failed);
+  const js = d.createElement("script") as HTMLScriptElement & { _sc?: Boot };
+  js._sc = b;
+  js.src = b.s + "/static/" + __LAUNCHER_JS__;
+  js.async = true;
+  (d.head || d.documentElement).appendChild(js);
 }
 
 main();

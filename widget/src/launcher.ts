@@ -1,0 +1,551 @@
+// sitechat launcher: injected by the loader (content-hashed, cached for a year).
+//
+// Everything on the host page before the first open: it takes over the
+// loader's command queue (running queued calls in order), implements the
+// public `WebsiteChat` API (widget/sitechat.d.ts, docs/widget.md), draws the
+// launcher button, unread badge and greeting bubble in a shadow root, and
+// creates the panel iframe (inside the same shadow root) on first open, or at
+// once, hidden, for a visitor with an open conversation so that replies raise
+// the badge. Host page <-> panel messages: widget/README.md.
+//
+// Strict-CSP safe: no inline <style> or style attributes in markup. Styles come
+// from a constructed stylesheet (not subject to style-src), or else from
+// launcher-HASH.css by <link> (allowed by `style-src <sitechat origin>`);
+// dynamic values (colour) go through CSSOM, which CSP allows.
+//
+// (No optional chaining or array rest patterns here: esbuild lowers the first
+// verbosely for Chrome 90, and Safari < 14.1 mishandles the second.)
+
+/// <reference path="../sitechat.d.ts" />
+import type { Boot, Config, Identify } from "./loader";
+import { type LauncherStrings, launcherStrings, unreadLabel } from "./shared/locale-launcher";
+
+/** The minified launcher.css, and its hashed file under /static/ (for the <link> fallback). */
+declare const __LAUNCHER_CSS__: string;
+declare const __LAUNCHER_CSS_FILE__: string;
+
+type Obj = Record<string, unknown>;
+type AnyHandler = (payload?: unknown) => void;
+
+const d = document;
+const SVG_NS = "http://www.w3.org/2000/svg";
+const DEFAULT_COLOR = "#4F46E5";
+// 24x24 icons: a filled chat bubble and a stroked "X".
+const ICON_CHAT = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z";
+const ICON_CLOSE = "M6 6l12 12M18 6 6 18";
+const EVENTS = ["ready", "open", "close", "message", "unread-count"];
+
+const warn = (msg: string): void => console.warn("[sitechat] " + msg);
+const isObj = (x: unknown): x is Obj => !!x && typeof x == "object" && !Array.isArray(x);
+const noop = (): void => {};
+
+/** Black or white text, whichever reads better on the hex colour. */
+function textOn(hex: string): string {
+  const h = hex.length == 4 ? hex.replace(/\w/g, "$&$&") : hex;
+  const n = parseInt(h.slice(1), 16);
+  // Relative luminance, roughly (sRGB weights, no gamma): good enough to pick black or white.
+  const y = (0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255)) / 255;
+  return y > 0.62 ? "#111827" : "#fff";
+}
+
+function start(b: Boot): void {
+  const vkKey = "sitechat:" + b.i + ":vk";
+  const greetKey = "sitechat:" + b.i + ":greeted";
+
+  let cfg: Config | undefined;
+  let isOpen = false;
+  let shown = true;
+  let ready = false;
+  let unread = 0;
+  let locale: string | null = null;
+  let strings: LauncherStrings = launcherStrings(navigator.language);
+  /** undefined until consent(...) is called */
+  let consent: boolean | undefined;
+  let greeted = false;
+  let greetTimer: ReturnType<typeof setTimeout> | undefined;
+  const handlers: Record<string, AnyHandler[]> = {};
+
+  let host: HTMLElement | undefined;
+  let wrap: HTMLDivElement | undefined;
+  let button: HTMLButtonElement | undefined;
+  let badge: HTMLSpanElement | undefined;
+  let bubble: HTMLDivElement | undefined;
+  let frame: HTMLIFrameElement | undefined;
+  /** Set once the panel said `sitechat:ready`: posting earlier would hit about:blank. */
+  let panelReady = false;
+  let audio: AudioContext | undefined;
+
+  // ---- storage (consent) ---------------------------------------------------
+
+  const behavior = (): NonNullable<Config["website"]["behavior"]> => (cfg && cfg.website.behavior) || {};
+  /** May we write to this device's storage? Not before consent(true) when the website requires consent. */
+  const storageAllowed = (): boolean => consent === true || (consent === undefined && !behavior().require_consent);
+  const store = (key: string, value: string | null): void => {
+    try {
+      if (value == null) localStorage.removeItem(key);
+      else if (storageAllowed()) localStorage.setItem(key, value);
+    } catch {
+      // Storage blocked: the visitor key lives in memory for this page only.
+    }
+  };
+  try {
+    greeted = !!sessionStorage.getItem(greetKey);
+  } catch {
+    // As above.
+  }
+
+  // ---- events ---------------------------------------------------------------
+
+  const emit = (event: string, payload?: unknown): void => {
+    for (const fn of (handlers[event] || []).slice()) {
+      try {
+        fn(payload);
+      } catch (e) {
+        console.error("[sitechat] a '" + event + "' handler failed:", e);
+      }
+    }
+  };
+  const readyInfo = (): WebsiteChat.ReadyInfo => ({ visitorId: cfg ? cfg.visitor_id : "" });
+
+  // ---- panel ----------------------------------------------------------------
+
+  function post(msg: Obj): void {
+    if (frame && panelReady && frame.contentWindow) frame.contentWindow.postMessage(msg, b.s);
+  }
+
+  /** The panel's init: the config minus visitor_key, with a token lifetime counted from when it was fetched. */
+  const sendInit = (): void => {
+    if (!cfg) return;
+    const { visitor_key: _k, _at, ...init } = cfg;
+    post({
+      ...init,
+      type: "sitechat:init",
+      token_expires_in: cfg.token_expires_in - Math.round((Date.now() - _at) / 1000),
+      open: isOpen,
+      locale,
+      // Not in the contract yet: tells the panel whether it may persist anything.
+      storage: storageAllowed(),
+    });
+  };
+
+  const createFrame = (): void => {
+    if (frame || !wrap) return;
+    frame = d.createElement("iframe");
+    frame.className = "f";
+    frame.title = strings.chat;
+    frame.setAttribute("data-testid", "sitechat-panel");
+    frame.src =
+      b.s +
+      "/widget/panel?website_id=" +
+      encodeURIComponent(b.i) +
+      "&parent_origin=" +
+      encodeURIComponent(location.origin);
+    wrap.insertBefore(frame, button || null);
+  };
+
+  // ---- config requests (serialized) -----------------------------------------
+
+  /** identify() calls waiting for the next config request, merged. */
+  let pendingIdentify: Identify | null = null;
+  let fresh = false;
+  let queued = false;
+  let chain: Promise<unknown> = b.c.then((c) => apply(c)).catch(noop);
+
+  /** Another config request after the current one: for a fresh token, identify, or reset. */
+  const reconfig = (): void => {
+    if (queued) return;
+    queued = true;
+    chain = chain
+      .then(() => {
+        queued = false;
+        const identify = pendingIdentify;
+        pendingIdentify = null;
+        if (fresh) b.k = null;
+        fresh = false;
+        return b.f(identify).then(apply);
+      })
+      .catch(noop);
+  };
+
+  function apply(c: Config): void {
+    cfg = c;
+    if (b.k) store(vkKey, b.k);
+    const go = (): void => {
+      draw();
+      if (c.has_open_conversation || isOpen) createFrame();
+      render();
+      if (!ready) {
+        ready = true;
+        emit("ready", readyInfo());
+        if (isOpen) emit("open");
+        scheduleGreeting();
+      }
+      sendInit();
+    };
+    if (d.body) go();
+    else d.addEventListener("DOMContentLoaded", go);
+  }
+
+  // ---- drawing ---------------------------------------------------------------
+
+  const icon = (path: string, cls: string): SVGSVGElement => {
+    const svg = d.createElementNS(SVG_NS, "svg");
+    const p = d.createElementNS(SVG_NS, "path");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", cls);
+    svg.setAttribute("aria-hidden", "true");
+    p.setAttribute("d", path);
+    svg.appendChild(p);
+    return svg;
+  };
+
+  const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent: Node): HTMLElementTagNameMap[K] => {
+    const e = d.createElement(tag);
+    e.className = cls;
+    parent.appendChild(e);
+    return e;
+  };
+
+  function draw(): void {
+    if (!host) {
+      host = d.createElement("sitechat-widget");
+      // Inline and !important, set through CSSOM (allowed by a strict CSP): no page
+      // rule resets the host element, even before a fallback stylesheet has loaded.
+      host.style.setProperty("all", "initial", "important");
+      const root = host.attachShadow({ mode: "open" });
+      wrap = el("div", "w", root);
+      if ("adoptedStyleSheets" in root && typeof CSSStyleSheet.prototype.replaceSync == "function") {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(__LAUNCHER_CSS__);
+        root.adoptedStyleSheets = [sheet];
+      } else {
+        // Older Safari: the same CSS as a file from the sitechat origin (never a <style>).
+        const link = d.createElement("link");
+        link.rel = "stylesheet";
+        link.href = b.s + "/static/" + __LAUNCHER_CSS_FILE__;
+        wrap.style.display = "none";
+        link.onload = link.onerror = () => wrap!.style.removeProperty("display");
+        root.insertBefore(link, wrap);
+      }
+
+      bubble = el("div", "g", wrap);
+      bubble.hidden = true;
+      bubble.setAttribute("aria-live", "polite");
+      bubble.setAttribute("data-testid", "sitechat-greeting");
+
+      button = el("button", "b", wrap);
+      button.type = "button";
+      button.setAttribute("data-testid", "sitechat-launcher");
+      button.append(icon(ICON_CHAT, "c"), icon(ICON_CLOSE, "x"));
+      badge = el("span", "u", button);
+      badge.setAttribute("aria-hidden", "true");
+      badge.setAttribute("data-testid", "sitechat-unread");
+      button.onclick = () => {
+        unlockAudio();
+        setOpen(!isOpen);
+      };
+      root.addEventListener("keydown", (e) => {
+        if ((e as KeyboardEvent).key == "Escape" && isOpen) setOpen(false);
+      });
+      d.body.appendChild(host);
+      // Single-page apps that swap or empty <body> would drop us: come back.
+      new MutationObserver(() => {
+        if (host && !host.isConnected && d.body) d.body.appendChild(host);
+      }).observe(d.documentElement, { childList: true, subtree: true });
+    }
+    const a = (cfg && cfg.website.appearance) || {};
+    // Only a hex colour reaches the stylesheet: no CSS injection from the config.
+    const color = /^#([\da-f]{3}|[\da-f]{6})$/i.test(a.color || "") ? a.color! : DEFAULT_COLOR;
+    wrap!.style.setProperty("--c", color);
+    wrap!.style.setProperty("--t", textOn(color));
+    wrap!.classList.toggle("l", a.position == "left");
+  }
+
+  /** Reflect the state in the DOM (labels, classes, badge, iframe). */
+  function render(): void {
+    if (!wrap || !button || !badge) return;
+    wrap.classList.toggle("o", isOpen);
+    wrap.classList.toggle("h", !shown);
+    if (locale) wrap.lang = locale;
+    button.setAttribute("aria-expanded", "" + isOpen);
+    button.setAttribute(
+      "aria-label",
+      (isOpen ? strings.close : strings.open) + (unread ? ", " + unreadLabel(strings, unread) : ""),
+    );
+    badge.textContent = unread > 99 ? "99+" : "" + unread;
+    badge.hidden = !unread;
+    if (frame) frame.title = strings.chat;
+    const x = bubble && bubble.querySelector(".gx");
+    if (x) x.setAttribute("aria-label", strings.dismiss);
+  }
+
+  /** Focus is in our widget (the launcher or the panel), not elsewhere on the page. */
+  const focusInside = (): boolean => !!host && d.activeElement === host;
+
+  function setOpen(open: boolean): void {
+    const changed = open != isOpen;
+    const hadFocus = focusInside();
+    isOpen = open;
+    if (open) hideGreeting(true);
+    if (open && wrap) createFrame();
+    render();
+    post({ type: "sitechat:visibility", open });
+    if (frame && open) frame.focus();
+    // Back to the launcher, but only if the visitor was in the widget: never steal the page's focus.
+    else if (!open && hadFocus && button && shown) button.focus();
+    // Before the launcher is drawn this is only a wish; "open" fires once it is shown (after "ready").
+    if (changed && wrap) emit(open ? "open" : "close");
+  }
+
+  // ---- greeting bubble ------------------------------------------------------
+
+  function scheduleGreeting(): void {
+    const bh = behavior();
+    const welcome = cfg && cfg.website.appearance && cfg.website.appearance.welcome;
+    if (!bh.auto_greet || !welcome || greeted || (cfg && cfg.has_open_conversation)) return;
+    greetTimer = setTimeout(
+      () => {
+        if (isOpen || greeted || !bubble) return;
+        bubble.textContent = "";
+        const logo = logoUrl();
+        if (logo) {
+          const img = el("img", "", bubble);
+          img.alt = "";
+          img.src = logo;
+        }
+        const text = el("button", "gt", bubble);
+        text.type = "button";
+        text.textContent = welcome;
+        text.onclick = () => setOpen(true);
+        const x = el("button", "gx", bubble);
+        x.type = "button";
+        x.textContent = "\u00d7";
+        x.onclick = () => {
+          hideGreeting(true);
+          if (button) button.focus();
+        };
+        bubble.hidden = false;
+        render();
+      },
+      Math.max(0, Number(bh.greet_delay_ms) || 0),
+    );
+  }
+
+  function hideGreeting(remember: boolean): void {
+    clearTimeout(greetTimer);
+    if (bubble) bubble.hidden = true;
+    if (remember && !greeted) {
+      greeted = true;
+      try {
+        if (storageAllowed()) sessionStorage.setItem(greetKey, "1");
+      } catch {
+        // Storage blocked.
+      }
+    }
+  }
+
+  /** The website's logo: http(s) or a path on the sitechat server; nothing else. */
+  function logoUrl(): string | null {
+    const u = (cfg && cfg.website.appearance && cfg.website.appearance.logo_url) || "";
+    if (/^\/[^/]/.test(u)) return b.s + u;
+    return /^https?:\/\//i.test(u) ? u : null;
+  }
+
+  // ---- sound ----------------------------------------------------------------
+
+  /** Create (or resume) the AudioContext during a click, so later sounds may play. */
+  function unlockAudio(): void {
+    try {
+      const AC =
+        window.AudioContext || (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
+      if (!audio && AC) audio = new AC();
+      if (audio && audio.state == "suspended") audio.resume().catch(noop);
+    } catch {
+      // No WebAudio: no sound.
+    }
+  }
+
+  /** A short two-note chime (about 0.3 s). */
+  function chime(): void {
+    unlockAudio();
+    if (!audio) return;
+    try {
+      const t = audio.currentTime;
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.type = "sine";
+      osc.frequency.setValueAtTime(880, t);
+      osc.frequency.setValueAtTime(1320, t + 0.12);
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.2, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.3);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t);
+      osc.stop(t + 0.32);
+    } catch {
+      // As above.
+    }
+  }
+
+  // ---- messages from the panel ------------------------------------------------
+
+  addEventListener("message", (e: MessageEvent) => {
+    if (!frame || e.source !== frame.contentWindow || e.origin !== b.s || !isObj(e.data)) return;
+    const m = e.data;
+    if (m.type == "sitechat:ready") {
+      panelReady = true;
+      sendInit();
+      if (isOpen && focusInside()) frame.focus();
+    } else if (m.type == "sitechat:token") {
+      reconfig();
+    } else if (m.type == "sitechat:close") {
+      setOpen(false);
+    } else if (m.type == "sitechat:unread") {
+      const n = Math.max(0, Math.floor(Number(m.count)) || 0);
+      if (n != unread) {
+        unread = n;
+        render();
+        emit("unread-count", n);
+      }
+    } else if (m.type == "sitechat:message" && isObj(m.message)) {
+      const msg = m.message;
+      const sender = isObj(msg.sender) ? msg.sender : {};
+      emit("message", {
+        conversationId: "" + m.conversation_id,
+        body: "" + msg.body,
+        sender: { kind: sender.kind, name: sender.name == null ? null : "" + sender.name },
+        createdAt: "" + msg.created_at,
+      });
+      if (m.sound === true) chime();
+    }
+  });
+
+  // ---- the public API ---------------------------------------------------------
+
+  const isFn = (f: unknown): f is AnyHandler => typeof f == "function";
+  const checkEvent = (ev: unknown, fn: unknown): void => {
+    if (typeof ev != "string" || EVENTS.indexOf(ev) < 0) throw `unknown event ${JSON.stringify(ev)} (use ${EVENTS.join(", ")})`;
+    if (!isFn(fn)) throw "the handler must be a function";
+  };
+
+  /** A wrong call throws what is wrong (a string). Extra arguments are ignored. */
+  const commands: Record<string, (a: unknown[]) => void> = {
+    identify(a) {
+      const v = b.v(a[0]);
+      if (typeof v == "string") throw v;
+      pendingIdentify = b.m(pendingIdentify, v);
+      reconfig();
+    },
+    open: () => setOpen(true),
+    close: () => setOpen(false),
+    toggle: () => setOpen(!isOpen),
+    show() {
+      shown = true;
+      render();
+    },
+    hide() {
+      shown = false;
+      hideGreeting(false);
+      render();
+    },
+    on(a) {
+      const ev = a[0];
+      const fn = a[1];
+      checkEvent(ev, fn);
+      (handlers[ev as string] = handlers[ev as string] || []).push(fn as AnyHandler);
+      // Already happened: call it anyway (soon, as the other events are).
+      if (ev == "ready" && ready) setTimeout(() => (fn as AnyHandler)(readyInfo()));
+    },
+    off(a) {
+      checkEvent(a[0], a[1]);
+      const list = handlers[a[0] as string] || [];
+      const i = list.indexOf(a[1] as AnyHandler);
+      if (i >= 0) list.splice(i, 1);
+    },
+    track(a) {
+      const event = a[0];
+      const data = a[1];
+      if (typeof event != "string" || !event || event.length > 200)
+        throw "expects an event name (a non-empty string of up to 200 characters)";
+      if (data !== undefined && !isObj(data)) throw "data must be an object";
+      if (data && Object.keys(data).some((k) => data[k] !== null && typeof data[k] == "object"))
+        throw "data values must be strings, numbers, booleans or null";
+      // Recorded from the tracking release; until then only shown to developers.
+      console.debug("[sitechat] track", event, data || {});
+    },
+    setLocale(a) {
+      const code = typeof a[0] == "string" ? a[0].replace(/_/g, "-") : "";
+      if (!/^[a-z]{2,3}(-[a-z\d]{1,8})*$/i.test(code))
+        throw `expects a language code such as "fr" or "de-AT", got ${JSON.stringify(a[0])}`;
+      locale = code;
+      b.l = locale;
+      strings = launcherStrings(locale);
+      render();
+      post({ type: "sitechat:locale", locale });
+    },
+    reset() {
+      // The panel forgets this visitor (storage, socket); then it goes, and a new visitor starts.
+      post({ type: "sitechat:reset" });
+      const old = frame;
+      frame = undefined;
+      panelReady = false;
+      if (old) {
+        old.style.setProperty("display", "none");
+        // Give the reset message time to arrive before the frame is discarded.
+        setTimeout(() => old.remove(), 1000);
+      }
+      b.k = null;
+      store(vkKey, null);
+      pendingIdentify = null;
+      fresh = true;
+      if (isOpen) setOpen(false);
+      if (unread) {
+        unread = 0;
+        emit("unread-count", 0);
+      }
+      if (cfg) cfg.has_open_conversation = false;
+      render();
+      reconfig();
+    },
+    consent(a) {
+      if (typeof a[0] != "boolean") throw "expects true or false";
+      consent = a[0];
+      if (consent) {
+        if (b.k && cfg) store(vkKey, b.k);
+      } else {
+        store(vkKey, null);
+        try {
+          sessionStorage.removeItem(greetKey);
+        } catch {
+          // Storage blocked.
+        }
+      }
+      sendInit();
+    },
+  };
+
+  b.r = (args: unknown[]): void => {
+    const name = args[0];
+    const run = typeof name == "string" && Object.prototype.hasOwnProperty.call(commands, name) && commands[name];
+    if (!run) {
+      warn(`unknown command ${JSON.stringify(name)} (use ${Object.keys(commands).join(", ")})`);
+      return;
+    }
+    try {
+      run(args.slice(1));
+    } catch (e) {
+      warn(name + ": " + e);
+    }
+  };
+  // Calls made before we arrived, in order.
+  const early = b.q.splice(0);
+  early.forEach(b.r);
+}
+
+const script = d.currentScript as (HTMLScriptElement & { _sc?: Boot }) | null;
+const wc = window.WebsiteChat as unknown as { _?: Boot } | undefined;
+const boot = (script && script._sc) || (wc && wc._);
+if (boot && !boot.L) {
+  boot.L = 1;
+  start(boot);
+}
