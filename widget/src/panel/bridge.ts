@@ -1,21 +1,54 @@
 // postMessage link between the panel (this iframe, on the sitechat server's
-// origin) and the loader on the host page. Every message goes to one exact
-// origin, and only messages from that origin and from our parent window are
-// accepted.
+// origin) and the loader/launcher on the host page. Every message goes to one
+// exact origin, and only messages from that origin and from our parent window
+// are accepted.
 
-export interface Appearance {
-  color?: string;
-  position?: string;
-  welcome?: string;
+import type { VisitorProfile } from "../shared/protocol";
+
+export type FieldMode = "off" | "optional" | "required";
+
+export interface CustomFieldSpec {
+  key: string;
+  label: string;
+  type: "text" | "number" | "select" | "checkbox";
+  required: boolean;
+  options?: string[];
 }
 
 export interface WebsiteInfo {
   id: string;
   name: string;
-  appearance?: Appearance;
+  appearance?: {
+    color?: string;
+    position?: string;
+    logo_url?: string | null;
+    title?: string;
+    welcome?: string;
+  };
+  behavior?: {
+    show_agent_photos?: boolean;
+    ask_email_in_chat?: boolean;
+    require_consent?: boolean;
+  };
+  prechat?: {
+    enabled?: boolean;
+    fields?: Partial<Record<"name" | "email" | "phone", FieldMode>>;
+    custom_fields?: CustomFieldSpec[];
+  };
+  offline?: { message?: string; form_enabled?: boolean };
 }
 
-/** `sitechat:init`, sent by the loader after `sitechat:ready` and `sitechat:token`. */
+export interface AgentCard {
+  id: string;
+  name: string;
+  avatar_url?: string | null;
+}
+
+/**
+ * `sitechat:init`: the config response minus `visitor_key`, sent after
+ * `sitechat:ready` and `sitechat:token`, and again whenever the host page has
+ * something new (fresh token, identify, setLocale).
+ */
 export interface InitData {
   token: string;
   /** Seconds left on the token when the loader posted it. */
@@ -24,13 +57,28 @@ export interface InitData {
   ws_url: string;
   website: WebsiteInfo;
   agents_online: boolean;
+  /** Inside business hours (true when the website has none). */
+  open_now?: boolean;
+  agents?: AgentCard[];
+  visitor?: VisitorProfile;
+  has_open_conversation?: boolean;
   /** Whether the panel is currently shown. */
   open?: boolean;
+  /** `setLocale(code)` on the host page; null: the browser's languages. */
+  locale?: string | null;
+  /** `consent(granted)` on the host page, when the website requires consent. */
+  consent?: boolean;
+  /** False: the host page may not persist anything for this visitor (no consent yet). */
+  storage?: boolean;
+  /** What the panel last sent in `sitechat:store`, kept by the host page (see hoststore.ts). */
+  panel_state?: Record<string, string> | null;
 }
 
 export interface BridgeHandlers {
   onInit(data: InitData): void;
   onVisibility(open: boolean): void;
+  onLocale(locale: string): void;
+  onReset(): void;
 }
 
 /** Re-ask the parent this often while no init arrives (e.g. its config fetch failed). */
@@ -65,7 +113,7 @@ export class ParentBridge {
     window.addEventListener("message", this.onMessage);
   }
 
-  private post(msg: { type: string }): void {
+  post(msg: { type: string } & Record<string, unknown>): void {
     window.parent.postMessage(msg, this.origin);
   }
 
@@ -79,21 +127,27 @@ export class ParentBridge {
     this.askTimer = setInterval(() => this.post({ type }), ASK_AGAIN_MS);
   }
 
-  close(): void {
-    this.post({ type: "sitechat:close" });
-  }
-
   private readonly onMessage = (e: MessageEvent): void => {
     if (e.origin !== this.origin || e.source !== window.parent) return;
-    const data = e.data as { type?: unknown } | null;
+    const data = e.data as { type?: unknown; open?: unknown; locale?: unknown } | null;
     if (!data || typeof data !== "object") return;
-    if (data.type === "sitechat:init") {
-      const init = data as unknown as InitData;
-      if (typeof init.token !== "string" || typeof init.ws_url !== "string") return;
-      clearInterval(this.askTimer);
-      this.handlers.onInit(init);
-    } else if (data.type === "sitechat:visibility") {
-      this.handlers.onVisibility(Boolean((data as { open?: unknown }).open));
+    switch (data.type) {
+      case "sitechat:init": {
+        const init = data as unknown as InitData;
+        if (typeof init.token !== "string" || typeof init.ws_url !== "string" || !init.website) return;
+        clearInterval(this.askTimer);
+        this.handlers.onInit(init);
+        break;
+      }
+      case "sitechat:visibility":
+        this.handlers.onVisibility(Boolean(data.open));
+        break;
+      case "sitechat:locale":
+        if (typeof data.locale === "string") this.handlers.onLocale(data.locale);
+        break;
+      case "sitechat:reset":
+        this.handlers.onReset();
+        break;
     }
   };
 }

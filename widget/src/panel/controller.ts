@@ -1,15 +1,28 @@
 // The chat panel's state and behaviour, kept apart from rendering (ui.tsx).
 //
-// One PanelController per iframe. It gets its credentials from the loader
-// (ParentBridge), talks to /ws/visitor through the shared RealtimeClient, keeps
-// every conversation's messages deduplicated by seq, and exposes an immutable
-// `view` snapshot that the Preact components render.
+// One PanelController per iframe. It gets its credentials and the website's
+// settings from the host page (ParentBridge), talks to /ws/visitor through the
+// shared RealtimeClient, keeps every conversation's messages deduplicated by
+// seq, and exposes an immutable `view` snapshot that the Preact components
+// render.
 
-import type { ChatMessage, ServerFrame } from "../shared/protocol";
+import { pickLocale, type Locale, type StringKey } from "../locales";
+import type { ChatMessage, FieldErrors, LastMessage, ServerFrame, VisitorProfile } from "../shared/protocol";
 import { RealtimeClient, type AckFrame, type ConnectionStatus, type OutboxItem } from "../shared/realtime";
 import { ViewStore } from "../shared/store";
-import { maxSeq, mergeMessages, readJSON, safeStorage, writeJSON } from "../shared/util";
-import { ParentBridge, findParentOrigin, type InitData, type WebsiteInfo } from "./bridge";
+import { maxSeq, mergeMessages, readJSON, safeStorage, writeJSON, type KeyValueStore } from "../shared/util";
+import { ParentBridge, findParentOrigin, type AgentCard, type InitData, type WebsiteInfo } from "./bridge";
+import {
+  check,
+  isKnown,
+  mergeProfile,
+  offlineFields,
+  prechatFields,
+  profileFrom,
+  type FieldSpec,
+  type FormValues,
+} from "./fields";
+import { HostStore } from "./hoststore";
 
 const HISTORY_PAGE = 50;
 /** Refresh the token this long before the loader said it expires. */
@@ -21,6 +34,9 @@ const TYPING_IDLE_MS = 4_000;
 /** Hide an agent's typing indicator if no update arrives (a lost `typing: false`). */
 const REMOTE_TYPING_TTL_MS = 8_000;
 const SEEN_DELAY_MS = 300;
+/** Request ids of our `profile.update` frames, to route their answers. */
+const PREFORM = "prechat";
+const ASK_EMAIL = "email";
 
 export type Phase =
   | "starting" // waiting for the loader's init
@@ -28,16 +44,39 @@ export type Phase =
   | "blocked" // the server refused this origin (close 4003)
   | "unavailable"; // no parent origin to talk to
 
+/** What the panel body shows. */
+export type Screen = "chat" | "list" | "prechat" | "offline";
+
 export interface PendingMessage extends OutboxItem {
   /** Set when the server refused the message for good. */
   error?: string;
 }
 
+export interface ConversationSummary {
+  id: string;
+  status: string;
+  /** The last message's text, or "" when none is known. */
+  preview: string;
+  /** When it last moved (ISO). */
+  at: string;
+}
+
+/** The in-conversation email question: asked, answered this session, or neither. */
+export type EmailAsk = "ask" | "saved" | null;
+
 export interface PanelView {
   phase: Phase;
+  locale: Locale;
   website: WebsiteInfo | null;
-  agentsOnline: boolean;
+  agents: ReadonlyMap<string, AgentCard>;
+  /** Agents online and inside business hours. */
+  available: boolean;
+  /** The offline banner's text when not available, else "". */
+  offlineNotice: string;
   open: boolean;
+  muted: boolean;
+  screen: Screen;
+  conversations: readonly ConversationSummary[];
   conversationId: string | null;
   resolved: boolean;
   messages: readonly ChatMessage[];
@@ -47,18 +86,31 @@ export interface PanelView {
   loadingEarlier: boolean;
   /** Name of the agent typing in the shown conversation. */
   agentTyping: string | null;
-  /** The agent has read the shown conversation up to this seq. */
+  agentDeliveredSeq: number;
   agentReadSeq: number;
   /** Text for the aria-live region: the latest incoming message. */
   announcement: string;
   canSend: boolean;
+  profile: VisitorProfile;
+  /** The form shown on the prechat/offline screen. */
+  formFields: readonly FieldSpec[];
+  /** Errors the server found in the last form submission, by field. */
+  formErrors: FieldErrors;
+  /** Message text to put back into the form (a refused or diverted message). */
+  draft: string;
+  emailAsk: EmailAsk;
+  emailError: StringKey | null;
+  /** The shown conversation began as an offline-form message sent from this panel. */
+  offlineSent: boolean;
 }
 
 interface Conversation {
   id: string;
   status: string;
   createdAt: string;
+  lastMessage: LastMessage | null;
   messages: ChatMessage[];
+  agentDeliveredSeq: number;
   agentReadSeq: number;
   historyLoaded: boolean;
   hasEarlier: boolean;
@@ -70,24 +122,33 @@ interface Persisted {
   conversation: string | null;
   seqs: Record<string, number>;
   outbox: OutboxItem[];
+  /** Agent messages read up to this seq, per conversation (for the unread count). */
+  read?: Record<string, number>;
+  /** A profile.update not yet confirmed by the server. */
+  profile?: VisitorProfile | null;
+  prechatDone?: boolean;
+  emailDeclined?: boolean;
 }
 
-const storage = safeStorage("localStorage") ?? safeStorage("sessionStorage");
+/** Our own storage; null in a third-party iframe whose storage the browser blocks. */
+const ownStorage = safeStorage("localStorage") ?? safeStorage("sessionStorage");
 
-function describeError(code: string, detail: string): string {
-  switch (code) {
-    case "message_too_long":
-      return "message is too long";
-    case "not_found":
-      return "conversation not found";
-    default:
-      return detail || code;
-  }
+function errorKey(code: string): StringKey | null {
+  return code === "message_too_long" ? "tooLong" : code === "not_found" ? "notFound" : null;
+}
+
+/** A server field error in the visitor's language where we know what it means. */
+function fieldMessage(locale: Locale, field: string, message: string): string {
+  if (/required|missing/i.test(message)) return locale.t("required");
+  if (field === "email") return locale.t("badEmail");
+  if (field === "phone") return locale.t("badPhone");
+  return message;
 }
 
 export class PanelController extends ViewStore<PanelView> {
-
   private readonly bridge: ParentBridge | null;
+  /** Without storage of our own, the host page keeps our entries. */
+  private readonly hostStore: HostStore | null;
 
   private init: InitData | null = null;
   private tokenExpiresAt = Infinity;
@@ -95,15 +156,41 @@ export class PanelController extends ViewStore<PanelView> {
   private client: RealtimeClient | null = null;
   private status: ConnectionStatus = "stopped";
   private blocked = false;
+  private welcomed = false;
   private open = true;
   private agentsOnline = false;
+  private openNow = true;
+  private agents = new Map<string, AgentCard>();
   private announcement = "";
+  private localeWanted: string | null = null;
+  private locale: Locale = pickLocale([]);
+  private muted = false;
 
   private readonly convs = new Map<string, Conversation>();
   private current: string | null = null;
+  /** The visitor asked for a new conversation: do not fall back to an open one. */
+  private startNew = false;
+  private listOpen = false;
   /** Resume points loaded from storage, for conversations not in memory yet. */
   private storedSeqs: Record<string, number> = {};
+  private readUpTo: Record<string, number> = {};
   private failed: PendingMessage[] = [];
+  /** client_msg_ids known to be stored (acked here, or seen in a message frame). */
+  private readonly delivered = new Set<string>();
+  private lastUnread = -1;
+
+  private profile: VisitorProfile = {};
+  private unsavedProfile: VisitorProfile | null = null;
+  private prechatDone = false;
+  /** The server refused a first message for missing details: show the form. */
+  private prechatForced = false;
+  private emailDeclined = false;
+  private emailSaved = false;
+  private emailError: StringKey | null = null;
+  private formErrors: FieldErrors = {};
+  private draft = "";
+  private offlineItem: string | null = null;
+  private offlineConversation: string | null = null;
 
   private agentTyping: { conversationId: string; name: string } | null = null;
   private agentTypingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -120,8 +207,17 @@ export class PanelController extends ViewStore<PanelView> {
       ? new ParentBridge(origin, {
           onInit: (d) => this.onInit(d),
           onVisibility: (open) => this.setOpen(open),
+          onLocale: (code) => {
+            this.localeWanted = code;
+            this.applyLocale();
+          },
+          onReset: () => this.reset(),
         })
       : null;
+    this.hostStore = ownStorage
+      ? null
+      : new HostStore((state) => this.bridge?.post({ type: "sitechat:store", state }));
+    this.applyLocale();
     this.view = this.buildView();
     document.addEventListener("visibilitychange", () => this.scheduleSeen());
   }
@@ -131,19 +227,72 @@ export class PanelController extends ViewStore<PanelView> {
     this.bridge?.requestInit("sitechat:ready");
   }
 
-
   // ---- actions from the UI -------------------------------------------------
 
-  /** Queue a message; returns false if there was nothing to send. */
+  /** Send from the composer; returns false if there was nothing to send. */
   send(text: string): boolean {
     const body = text.trim();
     if (!body || !this.client || this.blocked) return false;
     this.stopTyping();
     const conv = this.currentConv();
-    // Omitting conversation_id asks the server for "my open conversation, or a
-    // new one": right when none is shown or the shown one was resolved.
-    this.client.sendMessage(body, conv && conv.status !== "resolved" ? conv.id : undefined);
+    if (conv && conv.status !== "resolved") {
+      this.client.sendMessage(body, conv.id);
+      return true;
+    }
+    // A new conversation: it may need the offline or the pre-chat form first.
+    if (!this.pendingNew().length && (this.offlineFormWanted() || this.prechatWanted())) {
+      this.current = null;
+      this.startNew = true;
+      this.draft = body;
+      this.changed();
+      return true;
+    }
+    this.sendNew(body);
     return true;
+  }
+
+  /** The pre-chat form: save the details, then send the first message. */
+  submitPrechat(values: FormValues, body: string): void {
+    const update = profileFrom(prechatFields(this.init?.website ?? null, this.locale), values);
+    this.prechatDone = true;
+    this.prechatForced = false;
+    this.formErrors = {};
+    this.draft = "";
+    this.saveProfile(update, PREFORM);
+    if (body.trim()) this.sendNew(body.trim());
+    else this.persist();
+    this.changed();
+  }
+
+  /** The offline form: becomes a conversation through `offline.submit`. */
+  submitOffline(values: FormValues, body: string): void {
+    if (!this.client) return;
+    const details = profileFrom(offlineFields(this.locale), values);
+    const email = details.email ?? "";
+    this.profile = mergeProfile(this.profile, details);
+    this.formErrors = {};
+    this.draft = "";
+    const item = this.client.sendMessage(body.trim(), undefined, {
+      offline: details.name ? { email, name: details.name } : { email },
+    });
+    this.offlineItem = item.client_msg_id;
+    this.changed();
+  }
+
+  /** Progressive profiling: the email typed into the in-conversation card. */
+  submitEmail(email: string): void {
+    this.emailError = check({ key: "email", label: "", type: "email", required: true }, email);
+    if (!this.emailError) {
+      this.emailSaved = true;
+      this.saveProfile({ email: email.trim() }, ASK_EMAIL);
+    }
+    this.changed();
+  }
+
+  declineEmail(): void {
+    this.emailDeclined = true;
+    this.persist();
+    this.changed();
   }
 
   composerChanged(text: string): void {
@@ -178,11 +327,42 @@ export class PanelController extends ViewStore<PanelView> {
     this.changed();
   }
 
-  close(): void {
-    this.bridge?.close();
+  toggleList(): void {
+    this.listOpen = !this.listOpen;
+    this.changed();
   }
 
-  // ---- loader handshake ----------------------------------------------------
+  openConversation(id: string): void {
+    this.listOpen = false;
+    this.startNew = false;
+    this.draft = "";
+    this.show(this.conv(id));
+    this.persist();
+    this.changed();
+  }
+
+  newConversation(): void {
+    this.listOpen = false;
+    this.stopTyping();
+    this.current = null;
+    this.startNew = true;
+    this.draft = "";
+    this.formErrors = {};
+    this.persist();
+    this.changed();
+  }
+
+  toggleMute(): void {
+    this.muted = !this.muted;
+    if (this.init) writeJSON(this.storage(), `sitechat:${this.init.website.id}:muted`, this.muted);
+    this.changed();
+  }
+
+  close(): void {
+    this.bridge?.post({ type: "sitechat:close" });
+  }
+
+  // ---- host page -----------------------------------------------------------
 
   private onInit(d: InitData): void {
     const newVisitor = !this.init || this.init.visitor_id !== d.visitor_id;
@@ -190,7 +370,16 @@ export class PanelController extends ViewStore<PanelView> {
     this.tokenExpiresAt =
       typeof d.token_expires_in === "number" ? Date.now() + d.token_expires_in * 1000 : Infinity;
     this.agentsOnline = Boolean(d.agents_online);
+    this.openNow = d.open_now !== false;
+    this.agents = new Map((d.agents ?? []).map((a) => [a.id, a]));
+    if (d.visitor) this.profile = mergeProfile(d.visitor, this.unsavedProfile ?? {});
     if (typeof d.open === "boolean") this.open = d.open;
+    if (typeof d.locale === "string") this.localeWanted = d.locale;
+    this.applyLocale();
+    // The host's copy of our entries matters only to a fresh panel: later
+    // inits carry what we sent ourselves.
+    if (newVisitor && d.panel_state) this.hostStore?.load(d.panel_state);
+    this.muted = readJSON<boolean>(this.storage(), `sitechat:${d.website.id}:muted`) === true;
     const waiters = this.tokenWaiters;
     this.tokenWaiters = [];
     waiters.forEach((resolve) => resolve());
@@ -198,10 +387,47 @@ export class PanelController extends ViewStore<PanelView> {
     this.changed();
   }
 
+  private applyLocale(): void {
+    this.locale = pickLocale([this.localeWanted, ...(navigator.languages ?? []), navigator.language]);
+    document.documentElement.lang = this.locale.tag;
+    this.changed();
+  }
+
   private setOpen(open: boolean): void {
     this.open = open;
+    this.markRead();
     this.scheduleSeen();
     this.changed();
+  }
+
+  /** `reset()` on the host page: forget this visitor here too. */
+  private reset(): void {
+    this.client?.stop();
+    this.client = null;
+    const s = ownStorage ?? this.hostStore;
+    if (this.init && s) {
+      const prefix = `sitechat:${this.init.website.id}:`;
+      for (let i = s.length - 1; i >= 0; i--) {
+        const key = s.key(i);
+        if (key?.startsWith(prefix)) s.removeItem(key);
+      }
+    }
+    this.init = null;
+    this.convs.clear();
+    this.current = null;
+    this.profile = {};
+    this.unsavedProfile = null;
+    this.failed = [];
+    this.changed();
+  }
+
+  /** Storage, unless the website waits for the visitor's consent and has none yet. */
+  private storage(): KeyValueStore | null {
+    const d = this.init;
+    if (!d) return null;
+    const allowed = typeof d.storage === "boolean" ? d.storage : !d.website.behavior?.require_consent || d.consent === true;
+    if (!allowed) return null;
+    return ownStorage ?? this.hostStore;
   }
 
   private storageKey(): string {
@@ -214,9 +440,15 @@ export class PanelController extends ViewStore<PanelView> {
     this.convs.clear();
     this.failed = [];
     this.seenSent.clear();
-    const saved = readJSON<Persisted>(storage, this.storageKey());
+    this.welcomed = false;
+    const saved = readJSON<Persisted>(this.storage(), this.storageKey());
     this.current = saved?.conversation ?? null;
     this.storedSeqs = saved?.seqs ?? {};
+    this.readUpTo = saved?.read ?? {};
+    this.unsavedProfile = saved?.profile ?? null;
+    if (this.unsavedProfile) this.profile = mergeProfile(this.profile, this.unsavedProfile);
+    this.prechatDone = saved?.prechatDone === true;
+    this.emailDeclined = saved?.emailDeclined === true;
     this.client = new RealtimeClient(
       {
         getUrl: (fresh) => this.socketUrl(fresh),
@@ -235,10 +467,7 @@ export class PanelController extends ViewStore<PanelView> {
           this.changed();
         },
         onAck: (item, ack) => this.onAck(item, ack),
-        onSendFailed: (item, code, detail) => {
-          this.failed.push({ ...item, error: describeError(code, detail) });
-          this.changed();
-        },
+        onSendFailed: (item, code, detail, fields) => this.onSendFailed(item, code, detail, fields),
       },
       Array.isArray(saved?.outbox) ? saved!.outbox : [],
     );
@@ -268,13 +497,26 @@ export class PanelController extends ViewStore<PanelView> {
   }
 
   private persist(): void {
-    if (!this.init || !this.client) return;
+    const s = this.storage();
+    if (!this.init || !this.client || !s) return;
+    const key = this.storageKey();
+    // Another tab may have queued messages since we loaded: keep those it has
+    // not seen stored yet (a resend is harmless, the client_msg_id is the same).
+    const mine = this.client.pending;
+    const ids = new Set(mine.map((i) => i.client_msg_id));
+    const theirs = (readJSON<Persisted>(s, key)?.outbox ?? []).filter(
+      (i) => i && !ids.has(i.client_msg_id) && !this.delivered.has(i.client_msg_id),
+    );
     const data: Persisted = {
       conversation: this.current,
       seqs: this.resumePoints(),
-      outbox: [...this.client.pending],
+      outbox: [...mine, ...theirs],
+      read: this.readUpTo,
+      profile: this.unsavedProfile,
+      prechatDone: this.prechatDone,
+      emailDeclined: this.emailDeclined,
     };
-    writeJSON(storage, this.storageKey(), data);
+    writeJSON(s, key, data);
   }
 
   // ---- server frames -------------------------------------------------------
@@ -282,12 +524,18 @@ export class PanelController extends ViewStore<PanelView> {
   private onFrame(f: ServerFrame): void {
     switch (f.type) {
       case "welcome": {
+        this.welcomed = true;
         if (typeof f.agents_online === "boolean") this.agentsOnline = f.agents_online;
+        if (f.profile) this.profile = mergeProfile(f.profile, this.unsavedProfile ?? {});
+        // Details given while the connection was down go first, before the
+        // outbox: the server then has them when the first message arrives.
+        if (this.unsavedProfile) this.client?.send({ type: "profile.update", id: PREFORM, ...this.unsavedProfile });
         const refs = f.conversations ?? [];
         for (const ref of refs) {
           const c = this.conv(ref.id);
           c.status = ref.status;
           if (ref.created_at) c.createdAt = ref.created_at;
+          if (ref.last_message !== undefined) c.lastMessage = ref.last_message;
         }
         // Forget resume points of conversations the server no longer lists.
         const listed = new Set(refs.map((r) => r.id));
@@ -295,7 +543,7 @@ export class PanelController extends ViewStore<PanelView> {
         if (this.current && !listed.has(this.current) && !this.convs.get(this.current)?.messages.length) {
           this.current = null;
         }
-        if (!this.current) {
+        if (!this.current && !this.startNew) {
           // The newest conversation that is still going, if any.
           const live = refs
             .filter((r) => r.status !== "resolved")
@@ -311,22 +559,29 @@ export class PanelController extends ViewStore<PanelView> {
       }
       case "message": {
         const conv = this.conv(f.conversation_id);
-        const known = conv.messages.some((m) => m.seq === f.message.seq);
-        conv.messages = mergeMessages(conv.messages, [f.message]);
-        this.maybeSwitchTo(conv);
-        if (!known && conv.id === this.current && f.message.sender.kind !== "visitor") {
-          const who = f.message.sender.name || (f.message.sender.kind === "agent" ? "Agent" : "");
-          this.announcement = who ? `${who}: ${f.message.body}` : f.message.body;
-          if (this.agentTyping?.conversationId === conv.id) this.agentTyping = null;
-          this.scheduleSeen();
+        const m = f.message;
+        const known = conv.messages.some((x) => x.seq === m.seq);
+        conv.messages = mergeMessages(conv.messages, [m]);
+        if (m.client_msg_id) this.delivered.add(m.client_msg_id);
+        if (!conv.lastMessage || conv.lastMessage.created_at <= m.created_at) {
+          conv.lastMessage = { body: m.body, sender_kind: m.sender.kind, created_at: m.created_at };
         }
+        this.maybeSwitchTo(conv);
+        if (!known && m.sender.kind !== "visitor") this.incoming(conv, m);
+        this.markRead();
+        this.persist();
+        break;
+      }
+      case "profile": {
+        if (f.id === PREFORM || f.id === ASK_EMAIL) this.unsavedProfile = null;
+        this.profile = mergeProfile(f.visitor, this.unsavedProfile ?? {});
         this.persist();
         break;
       }
       case "typing": {
         if (f.sender.kind !== "agent") break;
         clearTimeout(this.agentTypingTimer);
-        this.agentTyping = f.typing ? { conversationId: f.conversation_id, name: f.sender.name || "Agent" } : null;
+        this.agentTyping = f.typing ? { conversationId: f.conversation_id, name: this.agentName(f.sender) } : null;
         if (f.typing) {
           this.agentTypingTimer = setTimeout(() => {
             this.agentTyping = null;
@@ -339,14 +594,17 @@ export class PanelController extends ViewStore<PanelView> {
         if (f.side !== "agent") break;
         const conv = this.conv(f.conversation_id);
         conv.agentReadSeq = Math.max(conv.agentReadSeq, f.read_seq ?? 0);
+        conv.agentDeliveredSeq = Math.max(conv.agentDeliveredSeq, f.delivered_seq ?? 0, conv.agentReadSeq);
         break;
       }
       case "presence":
         this.agentsOnline = Boolean(f.agents_online);
         break;
       case "conversation": {
-        const conv = this.conv(f.conversation.id);
-        conv.status = f.conversation.status;
+        const ref = f.conversation;
+        const conv = this.conv(ref.id);
+        conv.status = ref.status;
+        if (ref.created_at) conv.createdAt = ref.created_at;
         if (conv.status === "resolved" && this.agentTyping?.conversationId === conv.id) this.agentTyping = null;
         this.maybeSwitchTo(conv);
         break;
@@ -358,19 +616,25 @@ export class PanelController extends ViewStore<PanelView> {
         conv.historyLoaded = true;
         conv.hasEarlier = messages.length >= HISTORY_PAGE;
         conv.loadingEarlier = false;
+        // Nothing recorded for it (another device, cleared storage): what was
+        // there before this page is not news.
+        if (!(conv.id in this.readUpTo)) this.readUpTo[conv.id] = this.lastIncoming(conv);
+        this.markRead();
         this.scheduleSeen();
         this.persist();
         break;
       }
       case "error": {
-        // A failed history request (id "history:<conversation>") must not spin forever.
         const id = f.id ?? "";
         if (id.startsWith("history:")) {
+          // A failed history request must not spin forever.
           const conv = this.convs.get(id.slice("history:".length));
           if (conv) {
             conv.loadingEarlier = false;
             conv.hasEarlier = false;
           }
+        } else if (id === PREFORM || id === ASK_EMAIL) {
+          this.profileRefused(id, f.fields);
         }
         break;
       }
@@ -382,6 +646,7 @@ export class PanelController extends ViewStore<PanelView> {
 
   private onAck(item: OutboxItem, ack: AckFrame): void {
     const conv = this.conv(ack.conversation_id);
+    this.delivered.add(item.client_msg_id);
     if (conv.status === "unknown") conv.status = "open";
     // Show the message as sent right away; the `message` frame for the same
     // seq (before or after this ack) replaces this copy.
@@ -397,9 +662,64 @@ export class PanelController extends ViewStore<PanelView> {
         },
       ]);
     }
-    this.maybeSwitchTo(conv);
+    if (item.client_msg_id === this.offlineItem) {
+      this.offlineConversation = conv.id;
+      this.offlineItem = null;
+    }
+    if (!conv.lastMessage) {
+      conv.lastMessage = { body: item.body, sender_kind: "visitor", created_at: new Date().toISOString() };
+    }
+    if (!item.conversation_id && (this.startNew || !this.current)) {
+      // The new conversation this message started.
+      this.startNew = false;
+      this.show(conv);
+    } else {
+      this.maybeSwitchTo(conv);
+    }
     this.persist();
     this.changed();
+  }
+
+  private onSendFailed(item: OutboxItem, code: string, detail: string, fields: FieldErrors): void {
+    if (code === "profile_required" || (item.offline && code === "validation_error")) {
+      // Back to the form it needs, with the message and what is wrong.
+      this.current = null;
+      this.startNew = true;
+      this.prechatDone = false;
+      this.prechatForced = !item.offline;
+      this.draft = item.body;
+      this.formErrors = this.localizeFields(fields);
+      if (item.offline) this.offlineItem = null;
+      // Our copy of the website's settings may be older than the server's.
+      else this.bridge?.requestInit("sitechat:token");
+    } else {
+      const key = errorKey(code);
+      this.failed.push({ ...item, error: key ? this.locale.t(key) : detail || code });
+    }
+    this.persist();
+    this.changed();
+  }
+
+  private profileRefused(id: string, raw: unknown): void {
+    const fields = this.localizeFields(raw as FieldErrors);
+    this.unsavedProfile = null;
+    if (id === ASK_EMAIL) {
+      this.emailSaved = false;
+      this.emailError = "badEmail";
+      this.profile = { ...this.profile, email: null };
+    } else {
+      this.formErrors = fields;
+    }
+    this.persist();
+  }
+
+  private localizeFields(fields: FieldErrors | undefined): FieldErrors {
+    const out: FieldErrors = {};
+    const entries = Array.isArray(fields)
+      ? (fields as Array<{ field: string; message: string }>).map((f) => [f.field, f.message] as const)
+      : Object.entries(fields ?? {});
+    for (const [k, v] of entries) out[k] = fieldMessage(this.locale, k, String(v));
+    return out;
   }
 
   // ---- helpers ---------------------------------------------------------------
@@ -411,7 +731,9 @@ export class PanelController extends ViewStore<PanelView> {
         id,
         status: "unknown",
         createdAt: "",
+        lastMessage: null,
         messages: [],
+        agentDeliveredSeq: 0,
         agentReadSeq: 0,
         historyLoaded: false,
         hasEarlier: false,
@@ -426,14 +748,74 @@ export class PanelController extends ViewStore<PanelView> {
     return this.current ? this.conv(this.current) : null;
   }
 
-  /** Show `conv` if nothing is shown, or the shown conversation is over and `conv` is not. */
+  private show(conv: Conversation): void {
+    this.current = conv.id;
+    if (!conv.historyLoaded) this.requestHistory(conv, null);
+    this.markRead();
+    this.scheduleSeen();
+  }
+
+  /**
+   * Show `conv` if nothing is shown (and no new conversation is being started),
+   * or the shown conversation is over and `conv` is not.
+   */
   private maybeSwitchTo(conv: Conversation): void {
-    if (conv.id === this.current) return;
+    if (conv.id === this.current || this.startNew) return;
     const shown = this.currentConv();
-    if (!shown || (shown.status === "resolved" && conv.status !== "resolved")) {
-      this.current = conv.id;
-      if (!conv.historyLoaded) this.requestHistory(conv, null);
+    if (!shown || (shown.status === "resolved" && conv.status !== "resolved")) this.show(conv);
+  }
+
+  private agentName(sender: { id?: string | null; name?: string | null }): string {
+    return (sender.id && this.agents.get(sender.id)?.name) || sender.name || this.locale.t("agent");
+  }
+
+  /** A new message from an agent (not a history page). */
+  private incoming(conv: Conversation, m: ChatMessage): void {
+    if (conv.id === this.current) {
+      const name = m.sender.kind === "agent" ? this.agentName(m.sender) : "";
+      this.announcement = name ? this.locale.t("newMessage", { name, body: m.body }) : m.body;
+      if (this.agentTyping?.conversationId === conv.id) this.agentTyping = null;
+      this.scheduleSeen();
     }
+    if (m.sender.kind === "agent" && m.seq > (this.readUpTo[conv.id] ?? 0)) {
+      this.bridge?.post({
+        type: "sitechat:message",
+        conversation_id: conv.id,
+        message: { body: m.body, sender: { kind: m.sender.kind, name: this.agentName(m.sender) }, created_at: m.created_at },
+        sound: !this.open && !this.muted,
+      });
+    }
+  }
+
+  private lastIncoming(conv: Conversation): number {
+    let top = 0;
+    for (const m of conv.messages) if (m.sender.kind === "agent") top = m.seq;
+    return top;
+  }
+
+  private shownToVisitor(): boolean {
+    return this.open && document.visibilityState === "visible" && !this.listOpen;
+  }
+
+  /** The shown conversation is on screen: its agent messages are read. */
+  private markRead(): void {
+    const conv = this.currentConv();
+    if (!conv || !this.shownToVisitor()) return;
+    const top = this.lastIncoming(conv);
+    if (top > (this.readUpTo[conv.id] ?? 0)) {
+      this.readUpTo[conv.id] = top;
+      this.persist();
+      this.changed();
+    }
+  }
+
+  private unreadCount(): number {
+    let n = 0;
+    for (const c of this.convs.values()) {
+      const upTo = this.readUpTo[c.id] ?? 0;
+      for (const m of c.messages) if (m.sender.kind === "agent" && m.seq > upTo) n++;
+    }
+    return n;
   }
 
   private requestHistory(conv: Conversation, beforeSeq: number | null): boolean {
@@ -446,6 +828,44 @@ export class PanelController extends ViewStore<PanelView> {
         limit: HISTORY_PAGE,
       }),
     );
+  }
+
+  /** Messages queued for a conversation that does not exist yet. */
+  private pendingNew(): readonly OutboxItem[] {
+    return (this.client?.pending ?? []).filter((p) => !p.conversation_id);
+  }
+
+  private sendNew(body: string): void {
+    // Only the first message of a new conversation asks for one; the ones
+    // queued behind it follow it there (the server takes them in order).
+    const first = !this.pendingNew().length;
+    this.client?.sendMessage(body, undefined, first && (this.startNew || this.current) ? { new_conversation: true } : {});
+  }
+
+  /** Save details now, or on the next welcome if the socket is down. */
+  private saveProfile(update: VisitorProfile, id: string): void {
+    this.profile = mergeProfile(this.profile, update);
+    if (!this.client?.send({ type: "profile.update", id, ...update })) {
+      this.unsavedProfile = mergeProfile(this.unsavedProfile ?? {}, update);
+    }
+    this.persist();
+  }
+
+  private offline(): boolean {
+    return !this.openNow || !this.agentsOnline;
+  }
+
+  private offlineFormWanted(): boolean {
+    return this.offline() && this.init?.website.offline?.form_enabled !== false;
+  }
+
+  /** Whether a new conversation starts with the pre-chat form. */
+  private prechatWanted(): boolean {
+    const specs = prechatFields(this.init?.website ?? null, this.locale);
+    if (!specs.length) return false;
+    if (specs.some((f) => f.required && !isKnown(this.profile, f.key))) return true;
+    // Only optional fields: ask once, unless something is known already.
+    return !specs.some((f) => f.required) && !this.prechatDone && !specs.some((f) => isKnown(this.profile, f.key));
   }
 
   private stopTyping(): void {
@@ -461,12 +881,12 @@ export class PanelController extends ViewStore<PanelView> {
   private scheduleSeen(): void {
     clearTimeout(this.seenTimer);
     this.seenTimer = setTimeout(() => {
+      this.markRead();
       const conv = this.currentConv();
       if (!conv || !this.client) return;
-      let top = 0;
-      for (const m of conv.messages) if (m.sender.kind !== "visitor") top = m.seq;
+      const top = this.lastIncoming(conv);
       if (!top) return;
-      const state = this.open && document.visibilityState === "visible" ? "read" : "delivered";
+      const state = this.shownToVisitor() ? "read" : "delivered";
       const sent = this.seenSent.get(conv.id) ?? { delivered: 0, read: 0 };
       if (sent[state] >= top) return;
       if (this.client.send({ type: "seen", conversation_id: conv.id, seq: top, state })) {
@@ -477,13 +897,23 @@ export class PanelController extends ViewStore<PanelView> {
     }, SEEN_DELAY_MS);
   }
 
+  private screen(conv: Conversation | null): Screen {
+    if (this.listOpen) return "list";
+    if (conv || this.pendingNew().length || this.offlineItem) return "chat";
+    // Before the welcome we do not know the open conversation yet.
+    if (!this.welcomed && !this.startNew && this.init?.has_open_conversation) return "chat";
+    if (this.offlineFormWanted()) return "offline";
+    if (this.prechatForced || this.prechatWanted()) return "prechat";
+    return "chat";
+  }
 
   protected buildView(): PanelView {
     const conv = this.currentConv();
     const messages = conv ? conv.messages : [];
     const shownIds = new Set(messages.map((m) => m.client_msg_id));
     const mine = (p: PendingMessage) =>
-      (!p.conversation_id || p.conversation_id === this.current) && !shownIds.has(p.client_msg_id);
+      (p.conversation_id ? p.conversation_id === this.current : !conv || conv.status === "resolved") &&
+      !shownIds.has(p.client_msg_id);
     const pending: PendingMessage[] = [...(this.client?.pending ?? []), ...this.failed].filter(mine);
 
     let phase: Phase;
@@ -492,11 +922,43 @@ export class PanelController extends ViewStore<PanelView> {
     else if (!this.init) phase = "starting";
     else phase = this.status;
 
+    const website = this.init?.website ?? null;
+    const screen = this.screen(conv);
+    const offline = this.offline() && Boolean(this.init);
+    const askEmail =
+      website?.behavior?.ask_email_in_chat === true &&
+      !this.profile.email &&
+      !this.emailDeclined &&
+      screen === "chat" &&
+      [...messages, ...pending].some((m) => !("sender" in m) || m.sender.kind === "visitor");
+
+    const unread = this.unreadCount();
+    if (unread !== this.lastUnread && this.init) {
+      this.lastUnread = unread;
+      this.bridge?.post({ type: "sitechat:unread", count: unread });
+    }
+
+    const conversations: ConversationSummary[] = [...this.convs.values()]
+      .filter((c) => c.status !== "unknown" || c.messages.length)
+      .map((c) => ({
+        id: c.id,
+        status: c.status,
+        preview: c.lastMessage?.body ?? "",
+        at: c.lastMessage?.created_at ?? c.createdAt,
+      }))
+      .sort((a, b) => b.at.localeCompare(a.at));
+
     return {
       phase,
-      website: this.init?.website ?? null,
-      agentsOnline: this.agentsOnline,
+      locale: this.locale,
+      website,
+      agents: this.agents,
+      available: !offline,
+      offlineNotice: offline ? (website?.offline?.message ?? "") : "",
       open: this.open,
+      muted: this.muted,
+      screen,
+      conversations,
       conversationId: this.current,
       resolved: conv?.status === "resolved",
       messages,
@@ -504,9 +966,17 @@ export class PanelController extends ViewStore<PanelView> {
       hasEarlier: conv?.hasEarlier ?? false,
       loadingEarlier: conv?.loadingEarlier ?? false,
       agentTyping: this.agentTyping && this.agentTyping.conversationId === this.current ? this.agentTyping.name : null,
+      agentDeliveredSeq: conv?.agentDeliveredSeq ?? 0,
       agentReadSeq: conv?.agentReadSeq ?? 0,
       announcement: this.announcement,
       canSend: Boolean(this.client) && !this.blocked,
+      profile: this.profile,
+      formFields: screen === "offline" ? offlineFields(this.locale) : prechatFields(website, this.locale),
+      formErrors: this.formErrors,
+      draft: this.draft,
+      emailAsk: askEmail ? "ask" : this.emailSaved && this.profile.email && screen === "chat" ? "saved" : null,
+      emailError: this.emailError,
+      offlineSent: Boolean(conv && conv.id === this.offlineConversation),
     };
   }
 }

@@ -1,12 +1,14 @@
 // The chat panel's Preact components. All state lives in PanelController;
 // these only render its `view` and forward user actions. Message bodies are
-// rendered as text nodes, never as HTML.
+// rendered as text nodes, never as HTML. Every string comes from the locale
+// table (view.locale.t).
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ChatMessage } from "../shared/protocol";
 import { formatTime } from "../shared/util";
 import type { WebsiteInfo } from "./bridge";
 import type { PanelController, PanelView, PendingMessage } from "./controller";
+import { EmailCard, ProfileForm } from "./forms";
 
 const HEX_COLOR = /^#([\da-f]{3}|[\da-f]{6})$/i;
 
@@ -15,7 +17,7 @@ function inkFor(hex: string): string {
   const full = hex.length === 4 ? "#" + [...hex.slice(1)].map((c) => c + c).join("") : hex;
   const n = parseInt(full.slice(1), 16);
   const y = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
-  return y > 170 ? "#111827" : "#ffffff";
+  return y > 150 ? "#111827" : "#ffffff";
 }
 
 /**
@@ -36,8 +38,15 @@ function useView(ctl: PanelController): PanelView {
   return ctl.view;
 }
 
+export interface Props {
+  view: PanelView;
+  ctl: PanelController;
+}
+
 export function Panel({ ctl }: { ctl: PanelController }) {
   const view = useView(ctl);
+  const t = view.locale.t;
+  const root = useRef<HTMLDivElement>(null);
   // Set by the composer so the list jumps to the bottom after the visitor sends.
   const stickToBottom = useRef(true);
 
@@ -51,82 +60,192 @@ export function Panel({ ctl }: { ctl: PanelController }) {
     return () => document.removeEventListener("keydown", onKey);
   }, [ctl]);
 
+  // When the panel is shown or its body changes, focus goes to the composer or
+  // the first form field; not on touch screens, where that would throw up
+  // the keyboard unasked.
+  useEffect(() => {
+    if (!view.open || !matchMedia("(pointer: fine)").matches) return;
+    root.current?.querySelector<HTMLElement>("[data-autofocus]:not([disabled])")?.focus();
+  }, [view.open, view.screen, view.canSend]);
+
+  const screen = view.screen;
   return (
-    <div class="sc-panel">
-      <Header view={view} onClose={() => ctl.close()} />
-      <StatusBanner phase={view.phase} />
-      <MessageList view={view} ctl={ctl} stickToBottom={stickToBottom} />
-      {view.agentTyping && (
-        <p class="sc-typing" data-testid="typing-indicator">
-          {view.agentTyping} is typing…
+    <div class="sc-panel" ref={root} data-screen={screen} data-lang={view.locale.lang}>
+      <Header view={view} ctl={ctl} />
+      <StatusBanner view={view} />
+      {view.offlineNotice && (
+        <p class="sc-banner sc-away" data-testid="offline-banner">
+          {view.offlineNotice}
         </p>
       )}
-      {view.resolved && (
-        <p class="sc-note">This conversation has ended. Send a message to start a new one.</p>
-      )}
+      <main class="sc-main">
+        {screen === "list" ? (
+          <ConversationList view={view} ctl={ctl} />
+        ) : screen === "chat" ? (
+          <>
+            <MessageList view={view} ctl={ctl} stickToBottom={stickToBottom} />
+            {view.agentTyping && (
+              <p class="sc-typing" data-testid="typing-indicator">
+                {t("typing", { name: view.agentTyping })}
+              </p>
+            )}
+            {view.resolved && <p class="sc-note">{t("resolved")}</p>}
+            <Composer view={view} ctl={ctl} onSent={() => (stickToBottom.current = true)} />
+          </>
+        ) : (
+          <div class="sc-scroll">
+            {screen === "prechat" && view.website?.appearance?.welcome && (
+              <p class="sc-msg sc-theirs sc-body" data-testid="welcome">
+                {view.website.appearance.welcome}
+              </p>
+            )}
+            <ProfileForm key={screen + view.locale.lang} view={view} ctl={ctl} kind={screen} />
+          </div>
+        )}
+      </main>
       {/* Screen readers hear each new incoming message once, politely. */}
       <div class="sc-sr-only" aria-live="polite" aria-atomic="true" data-testid="live-region">
         {view.announcement}
       </div>
-      <Composer view={view} ctl={ctl} onSent={() => (stickToBottom.current = true)} />
     </div>
   );
 }
 
-function Header({ view, onClose }: { view: PanelView; onClose: () => void }) {
-  const online = view.agentsOnline;
+const ICONS = {
+  close: "M6 6l12 12M18 6 6 18",
+  list: "M4 6h16M4 12h16M4 18h10",
+  back: "M15 18l-6-6 6-6",
+  bell: "M18 16v-5a6 6 0 0 0-12 0v5l-2 2h16zM10 21h4",
+  slash: "M3 3l18 18",
+};
+
+function Icon({ d, extra }: { d: string; extra?: string }) {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true" class="sc-icon-stroke">
+      <path d={d} />
+      {extra && <path d={extra} />}
+    </svg>
+  );
+}
+
+function Header({ view, ctl }: Props) {
+  const t = view.locale.t;
+  const a = view.website?.appearance;
+  const list = view.screen === "list";
   return (
     <header class="sc-header">
+      {a?.logo_url && <img class="sc-logo" src={a.logo_url} alt="" />}
       <div class="sc-heading">
-        <h1 class="sc-title">{view.website?.name ?? "Chat"}</h1>
-        <p class="sc-agents" data-testid="agents-status" data-online={String(online)}>
-          <span class={online ? "sc-dot sc-dot-on" : "sc-dot"} aria-hidden="true" />
-          {online ? "We're online" : "We're away. Leave a message."}
+        <h1 class="sc-title" data-testid="panel-title">
+          {a?.title || view.website?.name || t("chat")}
+        </h1>
+        <p class="sc-agents" data-testid="agents-status" data-online={String(view.available)}>
+          <span class={view.available ? "sc-dot sc-dot-on" : "sc-dot"} aria-hidden="true" />
+          {view.available ? t("online") : t("away")}
         </p>
       </div>
-      <button type="button" class="sc-icon-button" aria-label="Close chat" onClick={onClose}>
-        <svg viewBox="0 0 24 24" aria-hidden="true" class="sc-icon-stroke">
-          <path d="M6 6l12 12M18 6 6 18" />
-        </svg>
+      <button
+        type="button"
+        class="sc-icon-button"
+        data-testid="past-toggle"
+        aria-label={list ? t("back") : t("past")}
+        title={list ? t("back") : t("past")}
+        onClick={() => ctl.toggleList()}
+      >
+        <Icon d={list ? ICONS.back : ICONS.list} />
+      </button>
+      <button
+        type="button"
+        class="sc-icon-button"
+        data-testid="mute"
+        aria-label={t("mute")}
+        title={t("mute")}
+        aria-pressed={view.muted}
+        onClick={() => ctl.toggleMute()}
+      >
+        <Icon d={ICONS.bell} extra={view.muted ? ICONS.slash : undefined} />
+      </button>
+      <button
+        type="button"
+        class="sc-icon-button"
+        data-testid="close"
+        aria-label={t("close")}
+        title={t("close")}
+        onClick={() => ctl.close()}
+      >
+        <Icon d={ICONS.close} />
       </button>
     </header>
   );
 }
 
-function StatusBanner({ phase }: { phase: PanelView["phase"] }) {
-  const text =
-    phase === "blocked" || phase === "unavailable"
-      ? "Chat is not available on this site."
-      : phase === "offline"
-        ? "Connection lost. Reconnecting…"
-        : phase === "starting" || phase === "connecting"
-          ? "Connecting…"
-          : "";
+function StatusBanner({ view }: { view: PanelView }) {
+  const phase = view.phase;
+  const t = view.locale.t;
+  const error = phase === "blocked" || phase === "unavailable";
+  const text = error
+    ? t("unavailable")
+    : phase === "offline"
+      ? t("reconnecting")
+      : phase === "starting" || phase === "connecting"
+        ? t("connecting")
+        : "";
   if (!text) return null;
   return (
-    <p class={phase === "blocked" || phase === "unavailable" ? "sc-banner sc-banner-error" : "sc-banner"} role="status">
+    <p class={error ? "sc-banner sc-banner-error" : "sc-banner"} role="status" data-testid="connection-status">
       {text}
     </p>
   );
 }
 
-interface ListProps {
-  view: PanelView;
-  ctl: PanelController;
+function ConversationList({ view, ctl }: Props) {
+  const t = view.locale.t;
+  return (
+    <div class="sc-scroll" data-testid="conversation-list">
+      <button type="button" class="sc-button" data-autofocus data-testid="new-conversation" onClick={() => ctl.newConversation()}>
+        {t("newChat")}
+      </button>
+      {view.conversations.length ? (
+        <ul class="sc-convs" aria-label={t("past")}>
+          {view.conversations.map((c) => (
+            <li key={c.id}>
+              <button
+                type="button"
+                class="sc-conv"
+                data-testid="past-conversation"
+                data-id={c.id}
+                aria-current={c.id === view.conversationId ? "true" : undefined}
+                onClick={() => ctl.openConversation(c.id)}
+              >
+                <span class="sc-preview">{c.preview || "…"}</span>
+                <span class="sc-meta">
+                  {c.at && formatTime(c.at, view.locale.tag)} · {c.status === "resolved" ? t("ended") : t("open")}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="sc-note">{t("noPast")}</p>
+      )}
+    </div>
+  );
+}
+
+interface ListProps extends Props {
   stickToBottom: { current: boolean };
 }
 
 function MessageList({ view, ctl, stickToBottom }: ListProps) {
+  const t = view.locale.t;
   const listRef = useRef<HTMLOListElement>(null);
   // For keeping the visible messages in place when earlier ones are prepended.
   const before = useRef({ firstSeq: 0, height: 0 });
   const welcome = view.website?.appearance?.welcome;
 
-  // The visitor's last message the agent has read gets a "Read" mark.
-  let readSeq = 0;
-  for (const m of view.messages) {
-    if (m.sender.kind === "visitor" && m.seq <= view.agentReadSeq) readSeq = m.seq;
-  }
+  // The visitor's last stored message carries the delivery mark.
+  let lastMine = 0;
+  for (const m of view.messages) if (m.sender.kind === "visitor") lastMine = m.seq;
 
   useLayoutEffect(() => {
     const el = listRef.current;
@@ -138,19 +257,36 @@ function MessageList({ view, ctl, stickToBottom }: ListProps) {
       el.scrollTop = el.scrollHeight;
     }
     before.current = { firstSeq, height: el.scrollHeight };
-  }, [view.messages, view.pending, view.agentTyping]);
+  }, [view.messages, view.pending, view.agentTyping, view.emailAsk]);
 
   const onScroll = () => {
     const el = listRef.current;
     if (el) stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
   };
 
+  const mark = (seq: number) =>
+    seq !== lastMine
+      ? ""
+      : view.agentReadSeq >= seq
+        ? t("read")
+        : view.agentDeliveredSeq >= seq
+          ? t("delivered")
+          : t("sent");
+
   return (
-    <ol class="sc-messages" data-testid="message-list" aria-label="Messages" ref={listRef} onScroll={onScroll}>
+    // Focusable so that keyboard users can scroll it.
+    <ol
+      class="sc-messages"
+      data-testid="message-list"
+      aria-label={t("messages")}
+      tabIndex={0}
+      ref={listRef}
+      onScroll={onScroll}
+    >
       {view.hasEarlier && (
         <li class="sc-earlier">
           <button type="button" class="sc-link" disabled={view.loadingEarlier} onClick={() => ctl.loadEarlier()}>
-            {view.loadingEarlier ? "Loading…" : "Load earlier messages"}
+            {view.loadingEarlier ? t("loading") : t("earlier")}
           </button>
         </li>
       )}
@@ -160,40 +296,60 @@ function MessageList({ view, ctl, stickToBottom }: ListProps) {
         </li>
       )}
       {view.messages.map((m) => (
-        <MessageItem key={`m${m.seq}`} message={m} read={m.seq === readSeq} />
+        <MessageItem key={`m${m.seq}`} view={view} message={m} mark={mark(m.seq)} />
       ))}
       {view.pending.map((p) => (
-        <PendingItem key={p.client_msg_id} item={p} onDismiss={() => ctl.dismissFailed(p.client_msg_id)} />
+        <PendingItem key={p.client_msg_id} view={view} item={p} onDismiss={() => ctl.dismissFailed(p.client_msg_id)} />
       ))}
+      {view.offlineSent && (
+        <li class="sc-note" data-testid="offline-thanks">
+          {t("offlineThanks")}
+        </li>
+      )}
+      {view.emailAsk === "ask" && <EmailCard view={view} ctl={ctl} />}
+      {view.emailAsk === "saved" && (
+        <li class="sc-note" data-testid="email-saved">
+          {t("emailSaved", { email: view.profile.email ?? "" })}
+        </li>
+      )}
     </ol>
   );
 }
 
-function MessageItem({ message: m, read }: { message: ChatMessage; read: boolean }) {
+function MessageItem({ view, message: m, mark }: { view: PanelView; message: ChatMessage; mark: string }) {
+  const t = view.locale.t;
   const kind = m.sender.kind;
   const cls = kind === "visitor" ? "sc-mine" : kind === "system" ? "sc-system" : "sc-theirs";
+  const agent = m.sender.id ? view.agents.get(m.sender.id) : undefined;
+  const name = agent?.name || m.sender.name || t("agent");
   return (
     <li class={`sc-msg ${cls}`} data-testid="message" data-seq={m.seq} data-sender={kind}>
-      {kind === "agent" && <span class="sc-sender">{m.sender.name || "Agent"}</span>}
-      {kind === "visitor" && <span class="sc-sr-only">You: </span>}
+      {kind === "agent" && (
+        <span class="sc-sender" data-testid="sender">
+          {agent?.avatar_url && <img class="sc-avatar" src={agent.avatar_url} alt="" data-testid="avatar" />}
+          {name}
+        </span>
+      )}
+      {kind === "visitor" && <span class="sc-sr-only">{t("you")}: </span>}
       <p class="sc-body">{m.body}</p>
       <span class="sc-meta">
-        <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
-        {read && " · Read"}
+        <time dateTime={m.created_at}>{formatTime(m.created_at, view.locale.tag)}</time>
+        {mark && <span data-testid="receipt"> · {mark}</span>}
       </span>
     </li>
   );
 }
 
-function PendingItem({ item, onDismiss }: { item: PendingMessage; onDismiss: () => void }) {
+function PendingItem({ view, item, onDismiss }: { view: PanelView; item: PendingMessage; onDismiss: () => void }) {
+  const t = view.locale.t;
   if (item.error) {
     return (
       <li class="sc-msg sc-mine sc-failed" data-testid="message" data-failed="true">
         <p class="sc-body">{item.body}</p>
         <span class="sc-meta">
-          Not sent: {item.error}.{" "}
+          {t("notSent", { error: item.error })}{" "}
           <button type="button" class="sc-link" onClick={onDismiss}>
-            Dismiss
+            {t("dismiss")}
           </button>
         </span>
       </li>
@@ -202,20 +358,19 @@ function PendingItem({ item, onDismiss }: { item: PendingMessage; onDismiss: () 
   return (
     <li class="sc-msg sc-mine sc-pending" data-testid="message" data-pending="true">
       <p class="sc-body">{item.body}</p>
-      <span class="sc-meta">Sending…</span>
+      <span class="sc-meta">{view.phase === "online" ? t("sending") : t("waiting")}</span>
     </li>
   );
 }
 
-interface ComposerProps {
-  view: PanelView;
-  ctl: PanelController;
+interface ComposerProps extends Props {
   onSent: () => void;
 }
 
 const MAX_COMPOSER_HEIGHT = 120;
 
 function Composer({ view, ctl, onSent }: ComposerProps) {
+  const t = view.locale.t;
   const [text, setText] = useState("");
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
@@ -226,12 +381,6 @@ function Composer({ view, ctl, onSent }: ComposerProps) {
     el.style.height = "auto";
     el.style.height = `${Math.min(el.scrollHeight, MAX_COMPOSER_HEIGHT)}px`;
   }, [text]);
-
-  // Focus the composer when the panel opens, except on touch screens where
-  // that would throw up the keyboard unasked.
-  useEffect(() => {
-    if (view.open && view.canSend && matchMedia("(pointer: fine)").matches) inputRef.current?.focus();
-  }, [view.open, view.canSend]);
 
   const submit = () => {
     if (ctl.send(text)) {
@@ -249,14 +398,15 @@ function Composer({ view, ctl, onSent }: ComposerProps) {
       }}
     >
       <label for="sc-input" class="sc-sr-only">
-        Message
+        {t("message")}
       </label>
       <textarea
         id="sc-input"
         ref={inputRef}
         data-testid="composer"
+        data-autofocus
         rows={1}
-        placeholder="Write a message…"
+        placeholder={t("placeholder")}
         value={text}
         disabled={!view.canSend}
         onInput={(e) => {
@@ -272,7 +422,7 @@ function Composer({ view, ctl, onSent }: ComposerProps) {
           }
         }}
       />
-      <button type="submit" class="sc-send" data-testid="send" aria-label="Send message" disabled={!view.canSend}>
+      <button type="submit" class="sc-send" data-testid="send" aria-label={t("send")} title={t("send")} disabled={!view.canSend}>
         <svg viewBox="0 0 24 24" aria-hidden="true" class="sc-icon-fill">
           <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" />
         </svg>

@@ -19,13 +19,39 @@ export interface ChatMessage {
   created_at: string;
 }
 
+export interface LastMessage {
+  body: string;
+  sender_kind: string;
+  created_at: string;
+}
+
 /** The visitor socket's view of a conversation (welcome/conversation frames). */
 export interface ConversationRef {
   id: string;
   status: string;
   last_seq?: number;
   created_at?: string;
+  last_message?: LastMessage | null;
+  /** "offline" when it began as an offline-form message. */
+  origin?: string;
 }
+
+export type CustomValue = string | number | boolean | null;
+
+/** What the visitor told us about themselves (pre-chat form, chat, identify). */
+export interface VisitorProfile {
+  name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  custom_data?: Record<string, CustomValue>;
+}
+
+/**
+ * Which inputs a refused frame got wrong: `{field: message}` (the server may also
+ * send `[{field, message}]`; see `fieldErrors()`). Custom fields are named
+ * `custom_data.<key>`.
+ */
+export type FieldErrors = Record<string, string>;
 
 export interface AgentInfo {
   id: string;
@@ -40,6 +66,7 @@ export type ServerFrame =
       visitor_id?: string;
       conversations?: ConversationRef[];
       agents_online?: boolean;
+      profile?: VisitorProfile;
       agent?: AgentInfo;
       websites?: string[];
     }
@@ -65,7 +92,14 @@ export type ServerFrame =
   // consumers narrow it themselves.
   | { type: "conversation"; conversation: ConversationRef & Record<string, unknown> }
   | { type: "history"; conversation_id: string; messages: ChatMessage[] }
-  | { type: "error"; id?: string | null; code: string; detail?: string }
+  | { type: "profile"; id?: string | null; visitor: VisitorProfile }
+  | {
+      type: "error";
+      id?: string | null;
+      code: string;
+      detail?: string;
+      fields?: FieldErrors | Array<{ field: string; message: string }>;
+    }
   | { type: "ping" }
   | { type: "pong" };
 
@@ -77,7 +111,17 @@ export type ClientFrame =
       client_msg_id: string;
       body: string;
       conversation_id?: string;
+      /** Visitors: start a new conversation even if one is open. */
+      new_conversation?: boolean;
     }
+  | ({ type: "profile.update"; id?: string } & VisitorProfile)
+  | ({
+      type: "offline.submit";
+      id?: string;
+      client_msg_id: string;
+      email: string;
+      body: string;
+    } & Omit<VisitorProfile, "email">)
   | { type: "typing"; id?: string; conversation_id: string; typing: boolean }
   | { type: "seen"; id?: string; conversation_id: string; seq: number; state: "delivered" | "read" }
   | {
@@ -89,6 +133,17 @@ export type ClientFrame =
     }
   | { type: "ping" }
   | { type: "pong" };
+
+/** An error frame's `fields`, whichever shape the server used, as `{field: message}`. */
+export function fieldErrors(fields: unknown): FieldErrors {
+  const out: FieldErrors = {};
+  if (Array.isArray(fields)) {
+    for (const f of fields) if (f && typeof f.field === "string") out[f.field] = String(f.message ?? "");
+  } else if (fields && typeof fields === "object") {
+    for (const [k, v] of Object.entries(fields)) out[k] = String(v);
+  }
+  return out;
+}
 
 /** WebSocket close codes the server uses (see the protocol doc). */
 export const CloseCode = {

@@ -6,7 +6,7 @@
 // client_msg_id, so the server never stores one twice) after every reconnect.
 // What frames mean is left to the caller (onFrame).
 
-import { CloseCode, type ClientFrame, type ServerFrame } from "./protocol";
+import { CloseCode, fieldErrors, type ClientFrame, type FieldErrors, type ServerFrame } from "./protocol";
 import { uuid4 } from "./util";
 
 export type ConnectionStatus = "connecting" | "online" | "offline" | "stopped";
@@ -16,6 +16,10 @@ export interface OutboxItem {
   body: string;
   /** Omitted by the visitor widget to mean "my open conversation, or a new one". */
   conversation_id?: string;
+  /** Visitor widget: start a new conversation even if one is open. */
+  new_conversation?: boolean;
+  /** Visitor widget: sent as `offline.submit` (the offline form) with these details. */
+  offline?: { email: string; name?: string };
 }
 
 export type AckFrame = Extract<ServerFrame, { type: "ack" }>;
@@ -39,7 +43,7 @@ export interface RealtimeOptions {
   /** A queued message was acked; called before `onFrame` gets the same ack frame. */
   onAck?(item: OutboxItem, ack: AckFrame): void;
   /** The server refused a message for a reason a retry cannot fix; it left the outbox. */
-  onSendFailed?(item: OutboxItem, code: string, detail: string): void;
+  onSendFailed?(item: OutboxItem, code: string, detail: string, fields: FieldErrors): void;
 }
 
 const BACKOFF_MIN_MS = 500;
@@ -115,8 +119,8 @@ export class RealtimeClient {
   }
 
   /** Queue a chat message; it is (re)sent until the server acks it. */
-  sendMessage(body: string, conversationId?: string): OutboxItem {
-    const item: OutboxItem = { client_msg_id: uuid4(), body };
+  sendMessage(body: string, conversationId?: string, extra?: Partial<OutboxItem>): OutboxItem {
+    const item: OutboxItem = { client_msg_id: uuid4(), body, ...extra };
     if (conversationId) item.conversation_id = conversationId;
     this.outbox.push(item);
     this.opts.onOutbox?.(this.outbox);
@@ -125,13 +129,14 @@ export class RealtimeClient {
   }
 
   private transmit(item: OutboxItem): void {
-    const frame: ClientFrame = {
-      type: "message.send",
-      id: item.client_msg_id,
-      client_msg_id: item.client_msg_id,
-      body: item.body,
-    };
+    const id = item.client_msg_id;
+    if (item.offline) {
+      this.send({ type: "offline.submit", id, client_msg_id: id, body: item.body, ...item.offline });
+      return;
+    }
+    const frame: ClientFrame = { type: "message.send", id, client_msg_id: id, body: item.body };
     if (item.conversation_id) frame.conversation_id = item.conversation_id;
+    else if (item.new_conversation) frame.new_conversation = true;
     this.send(frame);
   }
 
@@ -221,7 +226,7 @@ export class RealtimeClient {
           this.resendTimer = setTimeout(() => this.ready && this.flushOutbox(), RATE_LIMITED_RESEND_MS);
         } else {
           this.takeFromOutbox(item.client_msg_id);
-          this.opts.onSendFailed?.(item, frame.code, frame.detail ?? "");
+          this.opts.onSendFailed?.(item, frame.code, frame.detail ?? "", fieldErrors(frame.fields));
         }
         break;
       }

@@ -28,7 +28,10 @@ export function safeStorage(kind: "localStorage" | "sessionStorage"): Storage | 
   }
 }
 
-export function readJSON<T>(s: Storage | null, key: string): T | null {
+/** The part of the Storage interface the widget uses (so a stand-in can provide it). */
+export type KeyValueStore = Pick<Storage, "getItem" | "setItem" | "removeItem" | "key" | "length">;
+
+export function readJSON<T>(s: KeyValueStore | null, key: string): T | null {
   if (!s) return null;
   try {
     const raw = s.getItem(key);
@@ -38,7 +41,7 @@ export function readJSON<T>(s: Storage | null, key: string): T | null {
   }
 }
 
-export function writeJSON(s: Storage | null, key: string, value: unknown): void {
+export function writeJSON(s: KeyValueStore | null, key: string, value: unknown): void {
   if (!s) return;
   try {
     s.setItem(key, JSON.stringify(value));
@@ -55,19 +58,36 @@ export function parseTime(iso: string): Date {
   return new Date(iso.replace(/(\.\d{3})\d+/, "$1"));
 }
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
+const formats = new Map<string, [Intl.DateTimeFormat, Intl.DateTimeFormat]>();
 
-/** "14:05" for today, "Nov 24, 14:05" otherwise; "" for an unparseable stamp. */
-export function formatTime(iso: string): string {
+function formatsFor(locale?: string): [Intl.DateTimeFormat, Intl.DateTimeFormat] {
+  const key = locale ?? "";
+  let f = formats.get(key);
+  if (!f) {
+    let tag: string | undefined = locale;
+    try {
+      new Intl.DateTimeFormat(tag);
+    } catch {
+      tag = undefined; // Not a locale Intl knows: the browser's own.
+    }
+    f = [
+      new Intl.DateTimeFormat(tag, { hour: "2-digit", minute: "2-digit" }),
+      new Intl.DateTimeFormat(tag, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }),
+    ];
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * "14:05" for today, "Nov 24, 14:05" otherwise (in `locale`, default the
+ * browser's); "" for an unparseable stamp.
+ */
+export function formatTime(iso: string, locale?: string): string {
   const d = parseTime(iso);
   if (isNaN(d.getTime())) return "";
-  return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  const [time, dateTime] = formatsFor(locale);
+  return (d.toDateString() === new Date().toDateString() ? time : dateTime).format(d);
 }
 
 /**
