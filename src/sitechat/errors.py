@@ -6,7 +6,8 @@ HTTP answers ``{"error": code, "detail": ...}``; WebSockets send the same code i
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
 
 
 class SitechatError(Exception):
@@ -76,6 +77,11 @@ class CSRFFailed(Forbidden):
     default_detail = "Missing or wrong X-CSRF-Token header."
 
 
+class OfflineFormDisabled(Forbidden):
+    code = "offline_form_disabled"
+    default_detail = "This website does not take offline messages; start a conversation instead."
+
+
 class OriginNotAllowed(Forbidden):
     code = "origin_not_allowed"
     default_detail = "This website does not allow chat from that origin."
@@ -106,3 +112,26 @@ class RateLimited(SitechatError):
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
         super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = max(1, retry_after)
+
+
+def field_errors(
+    errors: Iterable[Mapping[str, Any]], *, skip: int = 0, prefix: str = ""
+) -> list[dict[str, str]]:
+    """pydantic errors as ``[{"field": "a.b", "message": ...}]``, one entry per field.
+
+    ``skip`` drops leading location parts (FastAPI's "body", a frame's type tag); the
+    "[key]" part pydantic adds when a dict *key* is wrong is dropped too.
+    """
+    out: dict[str, str] = {}
+    for e in errors:
+        parts = [str(p) for p in list(e["loc"])[skip:] if p != "[key]"]
+        out.setdefault(prefix + ".".join(parts) if parts else prefix.rstrip(".") or "body", str(e["msg"]))
+        if len(out) == 20:
+            break
+    return [{"field": f, "message": m} for f, m in out.items()]
+
+
+def invalid(
+    fields: list[dict[str, str]], code: type[ValidationFailed] = ValidationFailed
+) -> ValidationFailed:
+    return code("; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields)

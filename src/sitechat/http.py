@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sitechat.actors import AgentActor
 from sitechat.agents import service as agents
 from sitechat.context import AppContext
-from sitechat.errors import CSRFFailed, SitechatError, Unauthorized
+from sitechat.errors import CSRFFailed, SitechatError, Unauthorized, field_errors
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return JSONResponse(error_body("bad_json", "The body is not valid JSON."), status_code=400)
-        fields = [
-            {"field": ".".join(str(x) for x in _field_path(e["loc"])), "message": e["msg"]}
-            for e in errors[:20]
-        ]
+        fields = field_errors({**e, "loc": _field_path(e["loc"])} for e in errors)
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         body = error_body("validation_error", detail)
         body["fields"] = fields

@@ -11,11 +11,32 @@ from sitechat.websites.settings import BusinessHours, WebsiteSettings, merged, s
 
 
 def test_a_partial_update_keeps_what_it_does_not_name() -> None:
-    first = merged(None, {"appearance": {"color": "#0F766E"}, "prechat": {"enabled": True}})
-    second = merged(first.model_dump(mode="json"), {"appearance": {"position": "left"}})
+    first = merged(
+        None,
+        {"appearance": {"color": "#0F766E"}, "prechat": {"enabled": True, "fields": {"name": "required"}}},
+    )
+    second = merged(
+        first.model_dump(mode="json"),
+        {
+            "appearance": {"position": "left"},
+            "prechat": {"fields": {"email": "required"}},
+            "business_hours": {"schedule": {"monday": {"close": "18:30"}, "friday": None}},
+        },
+    )
     assert second.appearance.color == "#0F766E" and second.appearance.position == "left"
+    # Nested objects merge key by key: setting email does not reset name.
     assert second.prechat.enabled is True
+    assert (second.prechat.fields.name, second.prechat.fields.email) == ("required", "required")
+    monday = second.business_hours.schedule["monday"]
+    assert monday is not None and (monday.open, monday.close) == ("09:00", "18:30")
+    assert second.business_hours.schedule["friday"] is None  # null closes the day
     assert second.offline.form_enabled is True  # defaults fill the rest
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        merged(None, {"colours": {}, "offline": "x", "appearance": {"color": "red"}})
+    assert {f["field"] for f in err.value.fields or []} == {"colours", "offline", "appearance.color"}
 
 
 @pytest.mark.parametrize(

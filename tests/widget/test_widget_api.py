@@ -56,6 +56,34 @@ async def test_settings_update_validates_everything_and_applies_nothing_on_error
         assert r.json()["error"] in ("bad_json", "validation_error")
 
 
+async def test_create_with_settings_validates_them(server, owner: Api) -> None:
+    for settings in ({"appearance": "blue"}, {"appearance": [1]}, {"prechat": {"enabled": "perhaps"}}):
+        r = await owner.post(
+            "/api/v1/websites",
+            json={
+                "name": "S",
+                "domains": ["s.example.com"],
+                "appearance": {"color": "#111111"},
+                "settings": settings,
+            },
+        )
+        assert r.status_code == 422, (settings, r.text)
+        assert r.json()["error"] == "validation_error" and r.json()["fields"]
+    r = await owner.post(
+        "/api/v1/websites",
+        json={
+            "name": "S",
+            "domains": ["s.example.com"],
+            "appearance": {"color": "#111111", "position": "left"},
+            "settings": {"appearance": {"color": "#222222"}},
+        },
+    )
+    assert r.status_code == 201
+    # settings.appearance wins over the shorthand, key by key.
+    assert r.json()["settings"]["appearance"]["color"] == "#222222"
+    assert r.json()["settings"]["appearance"]["position"] == "left"
+
+
 async def test_only_managers_of_the_website_change_settings(server, owner: Api) -> None:
     site = await owner.create_website()
     other = await owner.create_website()
@@ -145,6 +173,20 @@ async def test_identify_saves_the_profile_and_bad_identify_is_readable_by_the_pa
     # ...and nothing changed.
     again = (await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])).json()
     assert again["visitor"]["email"] == "jane@example.com"
+
+    # One clear entry per wrong value, named as the page wrote it.
+    r = await clients.widget_config(
+        server.url,
+        site["id"],
+        visitor_key=cfg["visitor_key"],
+        identify={"custom_data": {"tags": ["a", "b"], "bad key!": 1, "note": "x" * 501}},
+    )
+    assert r.status_code == 422
+    assert sorted(f["field"] for f in r.json()["fields"]) == [
+        "identify.custom_data.bad key!",
+        "identify.custom_data.note",
+        "identify.custom_data.tags",
+    ]
 
     # A refused origin learns nothing, not even what was wrong with its body.
     r = await clients.widget_config(
@@ -291,6 +333,15 @@ async def test_offline_form_becomes_a_conversation_once(server, owner: Api) -> N
     bad = {k: v for k, v in frame.items() if k != "email"}
     await ws.send({**bad, "id": "o4", "client_msg_id": str(uuid.uuid4())})
     assert (await ws.expect("error", id="o4"))["code"] == "invalid_frame"
+
+    # Agents can tell where it came from.
+    r = await owner.get(f"/api/v1/conversations/{conv_id}")
+    assert r.json()["origin"] == "offline" and conv["origin"] == "offline"
+
+    # A website without an offline form refuses it.
+    await owner.update_settings(site["id"], {"offline": {"form_enabled": False}})
+    await ws.send({**frame, "id": "o5", "client_msg_id": str(uuid.uuid4())})
+    assert (await ws.expect("error", id="o5"))["code"] == "offline_form_disabled"
 
     # The visitor's conversation list says where it came from.
     ws2, _, welcome = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])

@@ -21,6 +21,7 @@ from sitechat.errors import (
     BadRequest,
     MessageTooLong,
     NotFound,
+    OfflineFormDisabled,
     ProfileRequired,
     ValidationFailed,
     WebsiteNotFound,
@@ -86,6 +87,7 @@ def _out(c: Conversation, v: Visitor | None, last: Message | None) -> Conversati
         website_id=c.website_id,
         visitor=VisitorBrief(id=c.visitor_id, name=v.name if v else None, email=v.email if v else None),
         status=c.status,
+        origin=c.origin,
         assignee_id=c.assignee_id,
         last_seq=c.last_seq,
         last_message=_last(last),
@@ -127,7 +129,9 @@ def _emit_conversation(uow: UnitOfWork, out: ConversationOut, conv: Conversation
     uow.emit(topics.website(conv.website_id), ConversationFrame(conversation=out).model_dump(mode="json"))
     uow.emit(
         topics.visitor(conv.visitor_id),
-        VisitorConversationFrame(conversation=brief(conv)).model_dump(mode="json"),
+        VisitorConversationFrame(
+            conversation=brief(conv).model_copy(update={"last_message": out.last_message})
+        ).model_dump(mode="json"),
     )
 
 
@@ -224,6 +228,8 @@ async def submit_offline(
     if earlier is not None:
         return earlier
     settings = await websites.settings(uow, actor.website_id)
+    if not settings.offline.form_enabled:
+        raise OfflineFormDisabled()
     await visitors.update_profile(uow, actor.visitor_id, settings, profile, any_custom_keys=False)
     now = utcnow()
     conv = await repository.insert(

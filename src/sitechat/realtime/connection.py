@@ -24,7 +24,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from sitechat.actors import Actor, AgentActor, VisitorActor
 from sitechat.conversations import service as conversations
 from sitechat.db.base import new_id
-from sitechat.errors import Forbidden, NotFound, SitechatError
+from sitechat.errors import Forbidden, NotFound, SitechatError, field_errors
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.visitors import service as visitors
@@ -349,10 +349,8 @@ class Connection:
         try:
             return p.client_frame_adapter.validate_python(raw)
         except ValidationError as exc:
-            fields = [
-                {"field": ".".join(str(x) for x in e["loc"][1:]) or "frame", "message": e["msg"]}
-                for e in exc.errors()[:5]
-            ]
+            # loc[0] is the frame's type tag.
+            fields = field_errors(exc.errors(), skip=1)[:5]
             self.error(
                 "invalid_frame", "; ".join(f"{f['field']}: {f['message']}" for f in fields), ref, fields
             )

@@ -165,6 +165,8 @@ class ConversationOut(BaseModel):
     website_id: str
     visitor: VisitorBrief
     status: str
+    # "chat", or "offline" for a message left through the offline form.
+    origin: str = "chat"
     assignee_id: str | None
     last_seq: int
     last_message: LastMessage | None

@@ -4,13 +4,30 @@ through the page's ``WebsiteChat.identify`` call."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 PHONE = re.compile(r"^\+?[0-9 ()./-]{3,50}$")
 CUSTOM_KEY = r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$"
-CustomValue = Annotated[str, Field(max_length=500)] | int | float | bool | None
+
+
+def _custom_value(v: Any) -> Any:
+    """One clear error for a wrong value, instead of one per allowed type."""
+    if v is None or isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ValueError("must be a finite number")
+        return v
+    if isinstance(v, str):
+        if len(v) > 500:
+            raise ValueError("text may be at most 500 characters")
+        return v
+    raise ValueError("must be text, a number, true, false or null (not a list or an object)")
+
+
+CustomValue = Annotated[Any, AfterValidator(_custom_value)]
 MAX_CUSTOM_KEYS = 50
 
 

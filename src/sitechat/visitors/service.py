@@ -7,7 +7,7 @@ from typing import Any
 
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import NotFound, ValidationFailed
+from sitechat.errors import NotFound, invalid
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.visitors import repository
@@ -85,6 +85,7 @@ async def update_profile(
     patch: ProfileFields,
     *,
     any_custom_keys: bool,
+    field_prefix: str = "",
 ) -> Visitor:
     """Save what the visitor (or the page) told us. ``any_custom_keys`` is for the page's
     ``identify`` call; the panel may only fill the website's own pre-chat fields. Every
@@ -98,21 +99,28 @@ async def update_profile(
     for key, value in (patch.custom_data or {}).items():
         field = defined.get(key)
         if field is None and not any_custom_keys:
-            errors.append({"field": f"custom_data.{key}", "message": "not a field of this website's form"})
+            errors.append(
+                {"field": f"{field_prefix}custom_data.{key}", "message": "not a field of this website's form"}
+            )
             continue
         try:
             value = _custom_value(field, value) if field is not None else value
         except ValueError as exc:
-            errors.append({"field": f"custom_data.{key}", "message": str(exc)})
+            errors.append({"field": f"{field_prefix}custom_data.{key}", "message": str(exc)})
             continue
         if value is None:
             custom.pop(key, None)
         else:
             custom[key] = value
     if len(custom) > MAX_STORED_CUSTOM_KEYS:
-        errors.append({"field": "custom_data", "message": f"at most {MAX_STORED_CUSTOM_KEYS} keys in all"})
+        errors.append(
+            {
+                "field": f"{field_prefix}custom_data",
+                "message": f"at most {MAX_STORED_CUSTOM_KEYS} keys in all",
+            }
+        )
     if errors:
-        raise ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), fields=errors)
+        raise invalid(errors)
 
     before = profile_of(visitor)
     for attr in ("name", "email", "phone"):
@@ -138,10 +146,13 @@ async def update_profile(
 def missing_for_prechat(visitor: Visitor, settings: WebsiteSettings) -> list[str]:
     """Required pre-chat fields the visitor has not given yet."""
     custom = visitor.custom_data or {}
+    checkboxes = {f.key for f in settings.prechat.custom_fields if f.type == "checkbox"}
     missing = []
     for field in settings.prechat.required():
         if field.startswith("custom_data."):
-            if custom.get(field.split(".", 1)[1]) in (None, ""):
+            key = field.split(".", 1)[1]
+            # A required checkbox ("I accept the terms") must be ticked, not just answered.
+            if (custom.get(key) is not True) if key in checkboxes else (custom.get(key) in (None, "")):
                 missing.append(field)
         elif not getattr(visitor, field):
             missing.append(field)

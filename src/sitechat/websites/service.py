@@ -45,7 +45,11 @@ def to_out(website: Website, public_url: str) -> WebsiteOut:
 async def create(uow: UnitOfWork, data: WebsiteCreate) -> Website:
     patch = dict(data.settings or {})
     if data.appearance is not None:
-        patch["appearance"] = {**data.appearance.model_dump(), **patch.get("appearance", {})}
+        given = patch.get("appearance")
+        # settings.appearance wins over the shorthand; a non-object is reported by merged().
+        patch["appearance"] = (
+            {**data.appearance.model_dump(), **(given or {})} if isinstance(given, dict | None) else given
+        )
     settings = merged(None, patch)
     website = await repository.insert(
         uow.session,

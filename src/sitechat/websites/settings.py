@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sitechat.errors import ValidationFailed
+from sitechat.errors import field_errors, invalid
 
 HEX_COLOR = r"^#[0-9a-fA-F]{6}$"
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -178,18 +178,6 @@ def _zones() -> set[str]:
     return _zone_cache
 
 
-def _fields_of(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    return [
-        # pydantic appends "[key]" when a dict key (not its value) is wrong
-        {"field": prefix + ".".join(str(p) for p in e["loc"] if p != "[key]"), "message": e["msg"]}
-        for e in exc.errors()[:20]
-    ]
-
-
-def invalid(fields: list[dict[str, str]]) -> ValidationFailed:
-    return ValidationFailed("; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields)
-
-
 def settings_of(stored: dict[str, Any] | None) -> WebsiteSettings:
     """Stored settings, section by section; a section that no longer validates falls back to
     its defaults rather than breaking the widget."""
@@ -205,19 +193,33 @@ def settings_of(stored: dict[str, Any] | None) -> WebsiteSettings:
     return out
 
 
+def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def merged(current: dict[str, Any] | None, patch: dict[str, Any]) -> WebsiteSettings:
-    """Apply a partial update: each given section's given keys replace the stored ones
-    (lists and nested objects are replaced whole). Raises ValidationFailed naming every bad
-    field; nothing is applied then."""
-    unknown = [k for k in patch if k not in SECTIONS]
-    if unknown:
-        raise invalid([{"field": k, "message": "unknown settings section"} for k in unknown])
-    base = settings_of(current).model_dump(mode="json")
-    for name, section in patch.items():
-        if not isinstance(section, dict):
-            raise invalid([{"field": name, "message": "must be an object"}])
-        base[name] = {**base[name], **section}
+    """Apply a partial update: objects merge key by key at every depth (so
+    ``{"prechat": {"fields": {"email": "required"}}}`` changes only that field); a list or
+    a plain value replaces what was stored; null resets a nullable field (a closed day,
+    no logo). Raises ValidationFailed naming every bad field; nothing is applied then."""
+    errors = [{"field": k, "message": "unknown settings section"} for k in patch if k not in SECTIONS]
+    errors += [
+        {"field": k, "message": "must be an object"}
+        for k, v in patch.items()
+        if k in SECTIONS and not isinstance(v, dict)
+    ]
+    usable = {k: v for k, v in patch.items() if k in SECTIONS and isinstance(v, dict)}
+    doc = _deep_merge(settings_of(current).model_dump(mode="json"), usable)
     try:
-        return WebsiteSettings.model_validate(base)
+        result = WebsiteSettings.model_validate(doc)
     except ValidationError as exc:
-        raise invalid(_fields_of(exc)) from None
+        errors += field_errors(exc.errors())
+    if errors:
+        raise invalid(errors)
+    return result

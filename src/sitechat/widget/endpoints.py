@@ -15,8 +15,9 @@ from sitechat.errors import (
     BadRequest,
     OriginNotAllowed,
     SitechatError,
-    ValidationFailed,
     WebsiteNotFound,
+    field_errors,
+    invalid,
 )
 from sitechat.http import error_body, error_body_of, get_ctx
 from sitechat.paths import STATIC_DIR
@@ -68,12 +69,7 @@ async def _parse(request: Request, model: type[M]) -> M:
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise BadJSON() from None
-        fields = [
-            {"field": ".".join(str(x) for x in e["loc"]), "message": e["msg"]} for e in exc.errors()[:20]
-        ]
-        raise ValidationFailed(
-            "; ".join(f"{f['field']}: {f['message']}" for f in fields), fields=fields
-        ) from None
+        raise invalid(field_errors(exc.errors())) from None
 
 
 @router.post(
