@@ -188,6 +188,16 @@ async def test_identify_saves_the_profile_and_bad_identify_is_readable_by_the_pa
         "identify.custom_data.tags",
     ]
 
+    # The website's own pre-chat fields keep their types, whoever fills them.
+    await owner.update_settings(
+        site["id"], {"prechat": {"custom_fields": [{"key": "order", "label": "Order", "type": "number"}]}}
+    )
+    r = await clients.widget_config(
+        server.url, site["id"], visitor_key=cfg["visitor_key"], identify={"custom_data": {"order": "lots"}}
+    )
+    assert r.status_code == 422
+    assert r.json()["fields"] == [{"field": "identify.custom_data.order", "message": "must be a number"}]
+
     # A refused origin learns nothing, not even what was wrong with its body.
     r = await clients.widget_config(
         server.url, site["id"], origin="https://evil.example.net", identify={"email": 5}

@@ -47,7 +47,7 @@ async def update_settings(
     patch: dict[str, Any] = Body(
         ...,
         examples=[{"appearance": {"color": "#0F766E"}, "prechat": {"enabled": True}}],
-        description="Settings sections to change; each given key replaces the stored one.",
+        description="Settings sections to change; objects merge key by key, lists and values replace.",
     ),
     auth: Auth = Depends(agent_auth),
 ) -> WebsiteSettings:

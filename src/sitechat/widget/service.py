@@ -32,7 +32,7 @@ async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str,
     if data.identify is not None:
         # The page's own data (plan, account id...) may use any custom_data key.
         visitor = await visitors.update_profile(
-            uow, visitor.id, settings, data.identify, any_custom_keys=True
+            uow, visitor.id, settings, data.identify, any_custom_keys=True, field_prefix="identify."
         )
     photos = settings.behavior.show_agent_photos
     team = [
