@@ -57,20 +57,46 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 class HostSite:
-    """A static 'customer website' on its own origin, with pages the test writes."""
+    """A static 'customer website' on its own origin, with pages the test writes.
+
+    A page may carry its own response headers (e.g. a Content-Security-Policy) and extra
+    markup for its <head>."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.port = free_port()
         self.origin = f"http://localhost:{self.port}"
-        handler = lambda *a, **kw: _QuietHandler(*a, directory=str(root), **kw)  # noqa: E731
+        self.headers: dict[str, dict[str, str]] = {}
+        site = self
+
+        class Handler(_QuietHandler):
+            def end_headers(self) -> None:
+                for name, value in site.headers.get(self.path.split("?")[0], {}).items():
+                    self.send_header(name, value)
+                super().end_headers()
+
+        handler = lambda *a, **kw: Handler(*a, directory=str(root), **kw)  # noqa: E731
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def page(self, name: str, body: str, title: str = "Acme") -> str:
-        head = f"<meta charset='utf-8'><title>{title}</title>"
-        (self.root / name).write_text(f"<!doctype html><html><head>{head}</head><body>{body}</body></html>")
+    def page(
+        self,
+        name: str,
+        body: str,
+        title: str = "Acme",
+        *,
+        head: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        meta = f"<meta charset='utf-8'><title>{title}</title>{head}"
+        (self.root / name).write_text(f"<!doctype html><html><head>{meta}</head><body>{body}</body></html>")
+        self.headers["/" + name] = dict(headers or {})
+        return f"{self.origin}/{name}"
+
+    def file(self, name: str, data: bytes) -> str:
+        """Any other file (an image, a script) served by the site."""
+        (self.root / name).write_bytes(data)
         return f"{self.origin}/{name}"
 
     def close(self) -> None:

@@ -51,6 +51,8 @@ function textOn(hex: string): string {
 function start(b: Boot): void {
   const vkKey = "sitechat:" + b.i + ":vk";
   const greetKey = "sitechat:" + b.i + ":greeted";
+  /** The panel's own entries, when its third-party storage is blocked (`sitechat:store`). */
+  const panelKey = "sitechat:" + b.i + ":panel";
 
   let cfg: Config | undefined;
   let isOpen = false;
@@ -88,8 +90,10 @@ function start(b: Boot): void {
       // Storage blocked: the visitor key lives in memory for this page only.
     }
   };
+  let panelState: Record<string, string> | null = null;
   try {
     greeted = !!sessionStorage.getItem(greetKey);
+    panelState = JSON.parse(localStorage.getItem(panelKey) || "null");
   } catch {
     // As above.
   }
@@ -123,8 +127,11 @@ function start(b: Boot): void {
       token_expires_in: cfg.token_expires_in - Math.round((Date.now() - _at) / 1000),
       open: isOpen,
       locale,
-      // Not in the contract yet: tells the panel whether it may persist anything.
+      // Beyond the contract (widget/README.md): may the panel persist anything, and what
+      // it asked us to keep for it.
       storage: storageAllowed(),
+      consent: consent,
+      panel_state: panelState,
     });
   };
 
@@ -407,6 +414,14 @@ function start(b: Boot): void {
         render();
         emit("unread-count", n);
       }
+    } else if (m.type == "sitechat:store" && isObj(m.state)) {
+      const state = m.state;
+      const json = JSON.stringify(state);
+      // Strings only, and a bound: it is the panel's resume state, not a database.
+      if (json.length < 200000 && Object.keys(state).every((k) => typeof state[k] == "string")) {
+        panelState = state as Record<string, string>;
+        store(panelKey, json);
+      }
     } else if (m.type == "sitechat:message" && isObj(m.message)) {
       const msg = m.message;
       const sender = isObj(msg.sender) ? msg.sender : {};
@@ -496,6 +511,8 @@ function start(b: Boot): void {
       }
       b.k = null;
       store(vkKey, null);
+      store(panelKey, null);
+      panelState = null;
       pendingIdentify = null;
       fresh = true;
       if (isOpen) setOpen(false);
@@ -514,6 +531,8 @@ function start(b: Boot): void {
         if (b.k && cfg) store(vkKey, b.k);
       } else {
         store(vkKey, null);
+        store(panelKey, null);
+        panelState = null;
         try {
           sessionStorage.removeItem(greetKey);
         } catch {
