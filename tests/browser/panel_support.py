@@ -109,10 +109,20 @@ async def open_panel(page: Page, url: str) -> FrameLocator:
     errors: list[str] = page.context.__dict__.setdefault("_panel_errors", [])
     page.on("pageerror", lambda e: errors.append(str(e)))
     await page.goto(url)
+    panel = await launch(page)
+    await panel.get_by_test_id("connection-status").wait_for(state="detached")
+    return panel
+
+
+async def launch(page: Page) -> FrameLocator:
+    """Click the launcher and wait until the panel has finished sliding in: while the
+    iframe is still moving, Chromium can deliver a click to the host page instead."""
     await page.get_by_test_id("sitechat-launcher").click()
+    frame = page.locator(PANEL)
+    await frame.wait_for()
+    await frame.evaluate("el => Promise.all(el.getAnimations().map((a) => a.finished))")
     panel = page.frame_locator(PANEL)
     await panel.locator(".sc-panel").wait_for()
-    await panel.get_by_test_id("connection-status").wait_for(state="detached")
     return panel
 
 

@@ -18,6 +18,7 @@ from tests.browser.panel_support import (
     SocketSwitch,
     eventually,
     host_page,
+    launch,
     make_site,
     open_panel,
     page_errors,
@@ -207,7 +208,7 @@ async def test_progressive_email_ask(server, browser: Browser, host_site: HostSi
 
     # Known now: never asked again, not even after a reload and another message.
     await page.reload()
-    await page.get_by_test_id("sitechat-launcher").click()
+    await launch(page)
     await expect(panel.get_by_test_id("message").filter(has_text="Do you ship to Iceland?")).to_be_visible()
     await send(panel, "And to Greenland?")
     await expect(panel.get_by_test_id("message").filter(has_text="And to Greenland?")).to_be_visible()
@@ -305,7 +306,7 @@ async def test_continuity_across_reload_tabs_and_past_conversations(
 
     # A reload keeps the conversation.
     await tab_a.reload()
-    await tab_a.get_by_test_id("sitechat-launcher").click()
+    await launch(tab_a)
     texts = panel_a.get_by_test_id("message")
     await expect(texts).to_have_count(2)
     await expect(texts.nth(0)).to_contain_text("Hi from tab A")
@@ -360,7 +361,7 @@ async def test_pending_messages_survive_a_dropped_connection_and_a_reload(
 
     # Reloading while still offline keeps it, still pending.
     await page.reload()
-    await page.get_by_test_id("sitechat-launcher").click()
+    await launch(page)
     await expect(panel.locator("[data-pending=true]")).to_have_text(re.compile("Written in the tunnel"))
     assert switch.attempts_while_down > 0
 
@@ -373,7 +374,7 @@ async def test_pending_messages_survive_a_dropped_connection_and_a_reload(
     assert bodies == ["Before the tunnel", "Written in the tunnel"]
     # A further reload resends nothing.
     await page.reload()
-    await page.get_by_test_id("sitechat-launcher").click()
+    await launch(page)
     await expect(panel.get_by_test_id("message")).to_have_count(2)
     await page.wait_for_timeout(500)
     assert [m["body"] for m in await site.messages(conv["id"])] == bodies
@@ -444,7 +445,7 @@ async def test_agent_details_typing_receipts_unread_and_mute(
     assert messages[0]["sound"] is True
 
     # Opening reads it: the badge goes.
-    await page.get_by_test_id("sitechat-launcher").click()
+    await launch(page)
     await expect(page.get_by_test_id("sitechat-unread")).to_be_hidden()
 
     # Muted (kept across reloads): the next reply makes no sound.
@@ -458,7 +459,7 @@ async def test_agent_details_typing_receipts_unread_and_mute(
             if (e.data && e.data.type === "sitechat:message") recordPanelMessage(JSON.stringify(e.data));
         })"""
     )
-    await page.get_by_test_id("sitechat-launcher").click()
+    await launch(page)
     await expect(panel.get_by_test_id("mute")).to_have_attribute("aria-pressed", "true")
     await panel.get_by_test_id("close").click()
     await site.reply(cid, "Bye for now")

@@ -526,6 +526,7 @@ export class PanelController extends ViewStore<PanelView> {
       case "welcome": {
         this.welcomed = true;
         if (typeof f.agents_online === "boolean") this.agentsOnline = f.agents_online;
+        if (typeof f.open_now === "boolean") this.openNow = f.open_now;
         if (f.profile) this.profile = mergeProfile(f.profile, this.unsavedProfile ?? {});
         // Details given while the connection was down go first, before the
         // outbox: the server then has them when the first message arrives.
@@ -599,6 +600,7 @@ export class PanelController extends ViewStore<PanelView> {
       }
       case "presence":
         this.agentsOnline = Boolean(f.agents_online);
+        if (typeof f.open_now === "boolean") this.openNow = f.open_now;
         break;
       case "conversation": {
         const ref = f.conversation;
@@ -911,8 +913,11 @@ export class PanelController extends ViewStore<PanelView> {
     const conv = this.currentConv();
     const messages = conv ? conv.messages : [];
     const shownIds = new Set(messages.map((m) => m.client_msg_id));
+    // Messages without a conversation start one (or go to the open one): they
+    // belong to the shown conversation unless an older one is being read.
+    const newest = !conv || [...this.convs.values()].every((c) => c.createdAt <= conv.createdAt);
     const mine = (p: PendingMessage) =>
-      (p.conversation_id ? p.conversation_id === this.current : !conv || conv.status === "resolved") &&
+      (p.conversation_id ? p.conversation_id === this.current : newest || conv!.status === "resolved") &&
       !shownIds.has(p.client_msg_id);
     const pending: PendingMessage[] = [...(this.client?.pending ?? []), ...this.failed].filter(mine);
 

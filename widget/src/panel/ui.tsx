@@ -284,14 +284,14 @@ function MessageList({ view, ctl, stickToBottom }: ListProps) {
       onScroll={onScroll}
     >
       {view.hasEarlier && (
-        <li class="sc-earlier">
+        <li class="sc-earlier" key="earlier">
           <button type="button" class="sc-link" disabled={view.loadingEarlier} onClick={() => ctl.loadEarlier()}>
             {view.loadingEarlier ? t("loading") : t("earlier")}
           </button>
         </li>
       )}
       {welcome && !view.hasEarlier && (
-        <li class="sc-msg sc-theirs" data-testid="welcome">
+        <li class="sc-msg sc-theirs" data-testid="welcome" key="welcome">
           <p class="sc-body">{welcome}</p>
         </li>
       )}
@@ -302,13 +302,14 @@ function MessageList({ view, ctl, stickToBottom }: ListProps) {
         <PendingItem key={p.client_msg_id} view={view} item={p} onDismiss={() => ctl.dismissFailed(p.client_msg_id)} />
       ))}
       {view.offlineSent && (
-        <li class="sc-note" data-testid="offline-thanks">
+        <li class="sc-note" data-testid="offline-thanks" key="offline-thanks">
           {t("offlineThanks")}
         </li>
       )}
-      {view.emailAsk === "ask" && <EmailCard view={view} ctl={ctl} />}
+      {/* Keyed, so that the typed address survives the list changing around it. */}
+      {view.emailAsk === "ask" && <EmailCard key="email-ask" view={view} ctl={ctl} />}
       {view.emailAsk === "saved" && (
-        <li class="sc-note" data-testid="email-saved">
+        <li class="sc-note" data-testid="email-saved" key="email-saved">
           {t("emailSaved", { email: view.profile.email ?? "" })}
         </li>
       )}

@@ -66,6 +66,8 @@ export type ServerFrame =
       visitor_id?: string;
       conversations?: ConversationRef[];
       agents_online?: boolean;
+      /** Visitors: inside the website's business hours (when the server sends it). */
+      open_now?: boolean;
       profile?: VisitorProfile;
       agent?: AgentInfo;
       websites?: string[];
@@ -87,7 +89,7 @@ export type ServerFrame =
       delivered_seq?: number | null;
       read_seq?: number | null;
     }
-  | { type: "presence"; agents_online: boolean | number; website_id?: string }
+  | { type: "presence"; agents_online: boolean | number; open_now?: boolean; website_id?: string }
   // The visitor socket sends a ConversationRef, the agent socket a full list item;
   // consumers narrow it themselves.
   | { type: "conversation"; conversation: ConversationRef & Record<string, unknown> }
