@@ -374,6 +374,10 @@ function start(b: Boot): void {
 
   /** A short two-note chime (about 0.3 s). */
   function chime(): void {
+    // Before any interaction with the page the browser keeps audio suspended (autoplay
+    // rules): do not even try, which would only log a warning.
+    const ua = (navigator as { userActivation?: { hasBeenActive: boolean } }).userActivation;
+    if (ua && !ua.hasBeenActive) return;
     unlockAudio();
     if (!audio) return;
     try {

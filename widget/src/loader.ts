@@ -227,7 +227,8 @@ function main(): void {
   };
 
   b.c = b.f(identify);
-  // Handled by the launcher; this keeps an early failure from being reported twice.
+  // The launcher handles it; until it is here, a failure (already warned about) must
+  // not also surface as an unhandled rejection.
   b.c.catch(() => {});
 
   const js = d.createElement("script") as HTMLScriptElement & { _sc?: Boot };
