@@ -81,8 +81,10 @@ function entryOutputs(result) {
   return out;
 }
 
-function compress(file) {
+function compress(file, dev) {
   const buf = readFileSync(file);
+  // Development builds are not served compressed (and brotli at quality 11 is slow).
+  if (dev) return { raw: buf.length, gzip: "-", br: "-" };
   const gz = gzipSync(buf, { level: 9 });
   const br = brotliCompressSync(buf, {
     params: {
@@ -169,19 +171,23 @@ async function buildOnce(dev) {
   // Compress, write the manifest, forget earlier builds.
   const files = { "widget/loader.js": "widget/loader.js", ...manifest };
   const sizes = {};
-  for (const [logical, real] of Object.entries(files)) sizes[logical] = { real, ...compress(path.join(staticDir, real)) };
+  for (const [logical, real] of Object.entries(files)) sizes[logical] = { real, ...compress(path.join(staticDir, real), dev) };
   writeFileSync(path.join(staticDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   const keep = new Set(Object.values(files).map((f) => path.join(staticDir, f)));
   const gone = [...deleteStale(widgetDir, keep), ...deleteStale(consoleDir, keep)];
   return { sizes, gone };
 }
 
-function report({ sizes, gone }) {
+function report({ sizes, gone }, dev) {
   const pad = (v, n) => String(v).padStart(n);
   console.log(`${"file (under src/sitechat/static/)".padEnd(40)} ${pad("raw", 8)} ${pad("gzip", 7)} ${pad("brotli", 7)}`);
   for (const s of Object.values(sizes)) console.log(`${s.real.padEnd(40)} ${pad(s.raw, 8)} ${pad(s.gzip, 7)} ${pad(s.br, 7)}`);
   if (gone.length) console.log(`deleted ${gone.length} stale file(s) from earlier builds`);
 
+  if (dev) {
+    console.log("(development build: unminified, not compressed, budgets not checked)\n");
+    return [];
+  }
   const failures = [];
   console.log("\nbudgets (gzip):");
   for (const b of BUDGETS) {
@@ -199,7 +205,7 @@ if (watching) {
   const rebuild = () => {
     running = running.then(async () => {
       try {
-        report(await buildOnce(true));
+        report(await buildOnce(true), true);
       } catch (e) {
         // esbuild already printed the errors; keep watching.
         if (!e.errors) console.error(e);
@@ -222,7 +228,7 @@ if (watching) {
     if (!e.errors) console.error(e);
     process.exit(1);
   }
-  const failures = report(result);
+  const failures = report(result, false);
   if (failures.length) {
     console.error(`\nover budget:\n  ${failures.join("\n  ")}`);
     process.exit(1);

@@ -67,11 +67,11 @@ class Visitor:
         return self.page.get_by_test_id("sitechat-panel")
 
     async def vk(self, website_id: str) -> str | None:
-        return await self.page.evaluate(f"localStorage.getItem('sitechat:{website_id}:vk')")  # type: ignore[no-any-return]
+        return await self.page.evaluate(f"localStorage.getItem('sitechat:{website_id}:vk')")
 
     async def shadow_focus(self) -> str | None:
         """Tag name of the focused element inside the widget, None when focus is elsewhere."""
-        return await self.page.evaluate(  # type: ignore[no-any-return]
+        return await self.page.evaluate(
             "(() => { const h = document.activeElement;"
             " return h && h.tagName === 'SITECHAT-WIDGET' && h.shadowRoot.activeElement"
             " ? h.shadowRoot.activeElement.tagName : null; })()"
