@@ -100,14 +100,16 @@ function start(b: Boot): void {
 
   // ---- events ---------------------------------------------------------------
 
-  const emit = (event: string, payload?: unknown): void => {
-    for (const fn of (handlers[event] || []).slice()) {
-      try {
-        fn(payload);
-      } catch (e) {
-        console.error("[sitechat] a '" + event + "' handler failed:", e);
-      }
+  /** A handler of the page's must not break us (nor the other handlers). */
+  const call = (fn: AnyHandler, event: string, payload?: unknown): void => {
+    try {
+      fn(payload);
+    } catch (e) {
+      console.error("[sitechat] a '" + event + "' handler failed:", e);
     }
+  };
+  const emit = (event: string, payload?: unknown): void => {
+    for (const fn of (handlers[event] || []).slice()) call(fn, event, payload);
   };
   const readyInfo = (): WebsiteChat.ReadyInfo => ({ visitorId: cfg ? cfg.visitor_id : "" });
 
@@ -473,7 +475,7 @@ function start(b: Boot): void {
       checkEvent(ev, fn);
       (handlers[ev as string] = handlers[ev as string] || []).push(fn as AnyHandler);
       // Already happened: call it anyway (soon, as the other events are).
-      if (ev == "ready" && ready) setTimeout(() => (fn as AnyHandler)(readyInfo()));
+      if (ev == "ready" && ready) setTimeout(() => call(fn as AnyHandler, "ready", readyInfo()));
     },
     off(a) {
       checkEvent(a[0], a[1]);
