@@ -50,7 +50,7 @@ declare namespace WebsiteChat {
   type EventName = keyof EventMap;
   type Handler<E extends EventName> = (payload: EventMap[E]) => void;
 
-  /** JSON-serialisable event properties for `track`. */
+  /** Event properties for `track`: at most 30 keys; strings of at most 500 characters. */
   type TrackData = Record<string, string | number | boolean | null>;
 
   interface Api {
@@ -78,7 +78,7 @@ declare namespace WebsiteChat {
     on<E extends EventName>(event: E, handler: Handler<E>): void;
     /** Stop listening (the same function that was given to `on`). */
     off<E extends EventName>(event: E, handler: Handler<E>): void;
-    /** Record a custom event (validated now; stored from the tracking release). */
+    /** Record a custom event for this visitor (name: 1-80 of letters, digits, space, _.:/-). */
     track(event: string, data?: TrackData): void;
     /** Switch the widget's language, e.g. "fr" or "de-AT". */
     setLocale(code: string): void;

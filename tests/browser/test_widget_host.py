@@ -478,6 +478,11 @@ async def test_strict_csp_page(
         await panel.get_by_test_id("message").filter(has_text="Hello from a strict page").wait_for()
         await panel.locator("[data-testid=message][data-pending=true]").wait_for(state="detached")
 
+        # track() events go out too.
+        async with v.page.expect_response(lambda r: r.url.endswith("/events")) as recorded:
+            await v.page.evaluate("WebsiteChat.track('strict page')")
+        assert (await recorded.value).status == 202
+
         # No violation anywhere: not on the page, not in the panel.
         violations = []
         for f in v.page.frames:
@@ -705,7 +710,9 @@ WRONG_CALLS = [
     ("WebsiteChat.on('open', 'not a function')", "function"),
     ("WebsiteChat.off('close')", "function"),
     ("WebsiteChat.track('')", "track"),
+    ("WebsiteChat.track('sign up!')", "track"),
     ("WebsiteChat.track('signup', 'pro plan')", "data"),
+    ("WebsiteChat.track('signup', {tags: ['a', 'b']})", "data.tags"),
     ("WebsiteChat.setLocale(42)", "setLocale"),
     ("WebsiteChat.setLocale('not a locale')", "setLocale"),
     ("WebsiteChat.consent('yes')", "consent"),
@@ -731,8 +738,19 @@ async def test_wrong_calls_warn_once_each_and_break_nothing(
             assert len(new) == 1, (call, new)
             assert expect in new[0], (call, new[0])
         assert len(posts) == 1  # no bad identify went to the server
-        # track() with good arguments is quiet (stored from the tracking release on).
-        await v.page.evaluate("WebsiteChat.track('signup', {plan: 'pro', seats: 3})")
+        # Good track() calls are quiet, batched, and recorded by the server.
+        async with v.page.expect_response(lambda r: r.url.endswith("/events")) as recorded:
+            await v.page.evaluate(
+                "WebsiteChat.track('signup', {plan: 'pro', seats: 3}); WebsiteChat('track', 'checkout')"
+            )
+        response = await recorded.value
+        assert response.status == 202 and await response.json() == {"recorded": 2}
+        sent = json.loads(response.request.post_data or "{}")
+        assert sent["events"] == [
+            {"name": "signup", "data": {"plan": "pro", "seats": 3}},
+            {"name": "checkout", "data": {}},
+        ]
+        assert sent["visitor_key"] == await v.vk(site["id"])
         assert len(v.warnings) == len(WRONG_CALLS)
         # Nothing broke.
         await v.page.evaluate("WebsiteChat.on('open', () => log.push('open')); WebsiteChat('open')")

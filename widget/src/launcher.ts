@@ -178,6 +178,7 @@ function start(b: Boot): void {
 
   function apply(c: Config): void {
     cfg = c;
+    if (outbox.length && !flushTimer) flushTimer = setTimeout(flush, 1000);
     if (b.k) store(vkKey, b.k);
     const go = (): void => {
       draw();
@@ -441,6 +442,30 @@ function start(b: Boot): void {
     }
   });
 
+  // ---- track(): batched to POST /api/v1/widget/{id}/events ---------------------------
+
+  const outbox: { name: string; data: Obj }[] = [];
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  function flush(): void {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+    // Events wait for the visitor key (the first config answer).
+    while (b.k && outbox.length) {
+      fetch(b.s + "/api/v1/widget/" + encodeURIComponent(b.i) + "/events", {
+        method: "POST",
+        // A string body is sent as text/plain: no preflight. keepalive: it survives the
+        // page closing. No cookies, as for the config request.
+        body: JSON.stringify({ visitor_key: b.k, events: outbox.splice(0, 20) }),
+        keepalive: true,
+        credentials: "omit",
+      }).catch(noop);
+    }
+  }
+  addEventListener("pagehide", flush);
+  d.addEventListener("visibilitychange", () => {
+    if (d.visibilityState == "hidden") flush();
+  });
+
   // ---- the public API ---------------------------------------------------------
 
   const isFn = (f: unknown): f is AnyHandler => typeof f == "function";
@@ -484,15 +509,22 @@ function start(b: Boot): void {
       if (i >= 0) list.splice(i, 1);
     },
     track(a) {
-      const event = a[0];
-      const data = a[1];
-      if (typeof event != "string" || !event || event.length > 200)
-        throw "expects an event name (a non-empty string of up to 200 characters)";
-      if (data !== undefined && !isObj(data)) throw "data must be an object";
-      if (data && Object.keys(data).some((k) => data[k] !== null && typeof data[k] == "object"))
-        throw "data values must be strings, numbers, booleans or null";
-      // Recorded from the tracking release; until then only shown to developers.
-      console.debug("[sitechat] track", event, data || {});
+      const name = a[0];
+      const data = a[1] === undefined ? {} : a[1];
+      if (typeof name != "string" || !/^[a-z\d][a-z\d _.:/-]{0,79}$/i.test(name))
+        throw `expects an event name of 1 to 80 letters, digits, spaces or _.:/- (got ${JSON.stringify(name)})`;
+      if (!isObj(data)) throw "data must be an object";
+      const keys = Object.keys(data);
+      if (keys.length > 30) throw "data may have at most 30 keys";
+      for (const k of keys) {
+        const v = data[k];
+        const t = typeof v;
+        if (k.length > 80) throw `data key "${k.slice(0, 20)}…" is longer than 80 characters`;
+        if (!(v === null || t == "boolean" || (t == "number" && isFinite(v as number)) || (t == "string" && (v as string).length <= 500)))
+          throw `data.${k} must be a string (up to 500 characters), a finite number, a boolean or null`;
+      }
+      if (outbox.length < 100) outbox.push({ name, data: { ...data } });
+      if (!flushTimer) flushTimer = setTimeout(flush, 1000);
     },
     setLocale(a) {
       const code = typeof a[0] == "string" ? a[0].replace(/_/g, "-") : "";
@@ -505,6 +537,8 @@ function start(b: Boot): void {
       post({ type: "sitechat:locale", locale });
     },
     reset() {
+      // Events tracked so far belong to the old visitor.
+      flush();
       // The panel forgets this visitor (storage, socket); then it goes, and a new visitor starts.
       post({ type: "sitechat:reset" });
       const old = frame;
