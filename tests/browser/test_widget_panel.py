@@ -50,7 +50,14 @@ async def no_field_error(panel: FrameLocator, label: str) -> None:
 
 
 async def the_conversation(site: Site) -> dict:
-    convs = await site.conversations()
+    """The website's only conversation (waiting for it to be stored)."""
+    convs: list[dict] = []
+
+    async def stored() -> bool:
+        convs[:] = await site.conversations()
+        return bool(convs)
+
+    await eventually(stored, what="a conversation")
     assert len(convs) == 1, convs
     return convs[0]
 
@@ -214,6 +221,29 @@ async def test_progressive_email_ask(server, browser: Browser, host_site: HostSi
     await expect(panel.get_by_test_id("message").filter(has_text="And to Greenland?")).to_be_visible()
     await expect(panel.locator("[data-pending=true]")).to_have_count(0)
     await expect(panel.get_by_test_id("email-ask")).to_have_count(0)
+    await site.close()
+    await ctx.close()
+
+
+async def test_identify_updates_the_open_panel(server, browser: Browser, host_site: HostSite) -> None:
+    """A later identify() (e.g. the shop's login) reaches the open panel without a reload:
+    once the email is known, the panel stops asking for it."""
+    site = await make_site(server, settings={"behavior": {"ask_email_in_chat": True}})
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    page = await ctx.new_page()
+    panel = await open_panel(page, host_page(host_site, site))
+    await send(panel, "Where is my parcel?")
+    await expect(panel.get_by_test_id("email-ask")).to_be_visible()
+
+    await page.evaluate("WebsiteChat.identify({name: 'Kim Lee', email: 'kim@example.com'})")
+    await expect(panel.get_by_test_id("email-ask")).to_have_count(0)
+    # Same visitor, same conversation: nothing was lost or restarted.
+    await expect(panel.get_by_test_id("message").filter(has_text="Where is my parcel?")).to_be_visible()
+    conv = await the_conversation(site)
+    assert (conv["visitor"]["name"], conv["visitor"]["email"]) == ("Kim Lee", "kim@example.com")
+    await send(panel, "Thanks")
+    await expect(panel.get_by_test_id("message")).to_have_count(2)
     await site.close()
     await ctx.close()
 
@@ -387,7 +417,10 @@ async def test_agent_details_typing_receipts_unread_and_mute(
 ) -> None:
     site = await make_site(
         server,
-        settings={"behavior": {"ask_email_in_chat": False, "show_agent_photos": True}},
+        settings={
+            "behavior": {"ask_email_in_chat": False, "show_agent_photos": True},
+            "appearance": {"title": "Maria's desk", "logo_url": "https://images.example.com/logo.png"},
+        },
         agent_name="Maria Support",
         avatar_url="https://images.example.com/maria.png",
     )
@@ -398,6 +431,8 @@ async def test_agent_details_typing_receipts_unread_and_mute(
     page = await ctx.new_page()
     panel = await open_panel(page, host_page(host_site, site))
     await expect(panel.get_by_test_id("agents-status")).to_have_text("We're online")
+    await expect(panel.get_by_test_id("panel-title")).to_have_text("Maria's desk")
+    await expect(panel.locator("header img")).to_have_attribute("src", "https://images.example.com/logo.png")
 
     await send(panel, "Is anyone there?")
     await expect(panel.get_by_test_id("receipt")).to_have_text(re.compile("Sent"))
@@ -425,6 +460,14 @@ async def test_agent_details_typing_receipts_unread_and_mute(
     await expect(panel.get_by_test_id("typing-indicator")).to_have_count(0)
     # A locale-formatted time.
     assert re.search(r"\d{1,2}:\d{2}", await reply.locator("time").inner_text())
+
+    # The agent goes offline: the panel says so at once, and the open conversation keeps
+    # its composer.
+    await agent_ws.close()
+    await expect(panel.get_by_test_id("agents-status")).to_have_text("We're away")
+    await expect(panel.get_by_test_id("offline-banner")).to_be_visible()
+    await expect(panel.get_by_test_id("composer")).to_be_enabled()
+    await expect(panel.get_by_test_id("offline-form")).to_have_count(0)
 
     # Escape closes the panel; a reply while closed raises the badge and asks for a sound.
     messages: list[dict] = []

@@ -390,6 +390,7 @@ export class PanelController extends ViewStore<PanelView> {
   private applyLocale(): void {
     this.locale = pickLocale([this.localeWanted, ...(navigator.languages ?? []), navigator.language]);
     document.documentElement.lang = this.locale.tag;
+    document.title = this.locale.t("chat");
     this.changed();
   }
 
