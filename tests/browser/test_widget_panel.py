@@ -201,6 +201,7 @@ async def test_progressive_email_ask(server, browser: Browser, host_site: HostSi
     await card.get_by_test_id("email-save").click()
     await expect(email).to_have_attribute("aria-invalid", "true")
     await expect(card.get_by_test_id("field-error")).to_contain_text("valid email address")
+    await expect(email).to_be_focused()
 
     await email.fill("bjork@example.is")
     await card.get_by_test_id("email-save").click()

@@ -25,7 +25,6 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
     return v;
   });
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const form = useRef<HTMLFormElement>(null);
 
   const focusFirstError = (errs: Record<string, string>) => {
     const first = [...fields.map((f) => f.key), BODY].find((k) => errs[k]);
@@ -130,7 +129,7 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
   };
 
   return (
-    <form class="sc-form" ref={form} noValidate onSubmit={submit} data-testid={kind + "-form"}>
+    <form class="sc-form" noValidate onSubmit={submit} data-testid={kind + "-form"}>
       {kind === "prechat" && <p class="sc-intro">{t("prechatIntro")}</p>}
       {fields.map(renderField)}
       <div class="sc-field">
@@ -162,7 +161,12 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
 export function EmailCard({ view, ctl }: Props) {
   const t = view.locale.t;
   const [email, setEmail] = useState("");
+  const input = useRef<HTMLInputElement>(null);
   const id = "sc-ask-email";
+  // A refused address: back to the field, which now says what is wrong.
+  useEffect(() => {
+    if (view.emailError) input.current?.focus();
+  }, [view.emailError]);
   return (
     <li class="sc-card" data-testid="email-ask">
       <form
@@ -176,6 +180,7 @@ export function EmailCard({ view, ctl }: Props) {
         <div class="sc-row">
           <input
             id={id}
+            ref={input}
             type="email"
             autocomplete="email"
             value={email}
