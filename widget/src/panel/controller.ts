@@ -538,6 +538,8 @@ export class PanelController extends ViewStore<PanelView> {
           c.status = ref.status;
           if (ref.created_at) c.createdAt = ref.created_at;
           if (ref.last_message !== undefined) c.lastMessage = ref.last_message;
+          c.agentReadSeq = Math.max(c.agentReadSeq, ref.agent_read_seq ?? 0);
+          c.agentDeliveredSeq = Math.max(c.agentDeliveredSeq, ref.agent_delivered_seq ?? 0, c.agentReadSeq);
         }
         // Forget resume points of conversations the server no longer lists.
         const listed = new Set(refs.map((r) => r.id));

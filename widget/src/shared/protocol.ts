@@ -34,6 +34,9 @@ export interface ConversationRef {
   last_message?: LastMessage | null;
   /** "offline" when it began as an offline-form message. */
   origin?: string;
+  /** The agents' marks, when the server includes them (receipts are not replayed). */
+  agent_delivered_seq?: number;
+  agent_read_seq?: number;
 }
 
 export type CustomValue = string | number | boolean | null;
