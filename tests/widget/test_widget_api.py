@@ -310,8 +310,8 @@ async def test_offline_form_becomes_a_conversation_once(server, owner: Api) -> N
     site = await owner.create_website(settings={"business_hours": CLOSED_ALL_WEEK})
     _a, _pw, token = await owner.create_agent([site["id"]])
     agent_ws, _ = await clients.agent(server.ws_url, token)
-    ws, cfg, _ = await clients.visitor(server.url, site["id"])
-    assert cfg["open_now"] is False
+    ws, cfg, welcome = await clients.visitor(server.url, site["id"])
+    assert cfg["open_now"] is False and welcome["open_now"] is False
     cmid = str(uuid.uuid4())
     frame = {
         "type": "offline.submit",
@@ -380,7 +380,20 @@ async def test_a_visitor_can_start_a_new_conversation_and_see_past_ones(server, 
     cfg2 = (await clients.widget_config(server.url, site["id"], visitor_key=cfg["visitor_key"])).json()
     assert cfg2["has_open_conversation"] is True
 
+    # An agent reads the first conversation: a reloaded widget can show it as read.
+    _a, _pw, token = await owner.create_agent([site["id"]])
+    agent_ws, _ = await clients.agent(server.ws_url, token)
+    await agent_ws.send(
+        {"type": "seen", "conversation_id": first["conversation_id"], "seq": 2, "state": "read"}
+    )
+    await ws.expect("receipt", conversation_id=first["conversation_id"])
+
     ws2, _, welcome = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
+    assert welcome["open_now"] is True
+    by_id = {c["id"]: c for c in welcome["conversations"]}
+    assert by_id[first["conversation_id"]]["agent_read_seq"] == 2
+    assert by_id[second["conversation_id"]]["agent_read_seq"] == 0
+    await agent_ws.close()
     listed = [(c["id"], c["last_message"]["body"]) for c in welcome["conversations"]]
     assert listed == [
         (second["conversation_id"], "New topic"),

@@ -72,6 +72,8 @@ def brief(c: Conversation, last: Message | None = None) -> ConversationBrief:
         created_at=c.created_at,
         origin=c.origin,
         last_message=_last(last),
+        agent_delivered_seq=c.agent_delivered_seq,
+        agent_read_seq=c.agent_read_seq,
     )
 
 

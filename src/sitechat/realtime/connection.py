@@ -23,7 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
 from sitechat.conversations import service as conversations
-from sitechat.db.base import new_id
+from sitechat.db.base import new_id, utcnow
 from sitechat.errors import Forbidden, NotFound, SitechatError, field_errors
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
@@ -536,6 +536,7 @@ async def visitor_welcome(conn: Connection) -> p.WelcomeVisitor:
     async with conn.ctx.uow() as uow:
         convs = await conversations.visitor_conversations(uow, conn.actor)
         visitor = await visitors.get(uow, conn.actor.visitor_id)
+        settings = await websites.settings(uow, conn.actor.website_id)
     for c, _last in convs:
         # Conversations the client did not name resume from now (it asks for history).
         conn.cursors.setdefault(c.id, c.last_seq)
@@ -545,6 +546,7 @@ async def visitor_welcome(conn: Connection) -> p.WelcomeVisitor:
         conversations=[conversations.brief(c, last) for c, last in convs],
         agents_online=online > 0,
         profile=visitors.profile_of(visitor) if visitor is not None else p.VisitorProfile(),
+        open_now=settings.business_hours.open_at(utcnow()),
     )
 
 

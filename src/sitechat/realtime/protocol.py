@@ -146,6 +146,9 @@ class ConversationBrief(BaseModel):
     created_at: datetime
     origin: str = "chat"
     last_message: LastMessage | None = None
+    # How far the agents got: a reloaded widget can show Delivered/Read again.
+    agent_delivered_seq: int = 0
+    agent_read_seq: int = 0
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
@@ -201,6 +204,8 @@ class WelcomeVisitor(ServerFrame):
     conversations: list[ConversationBrief]
     agents_online: bool
     profile: VisitorProfile
+    # Inside the website's business hours at the time of the welcome.
+    open_now: bool = True
 
 
 class ProfileFrame(ServerFrame):
