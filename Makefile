@@ -56,4 +56,4 @@ lint: $(VENV_STAMP) $(NODE_STAMP)
 	npm run --silent typecheck
 
 clean:
-	rm -rf .venv node_modules src/sitechat/static/widget src/sitechat/static/console $(BUILD_STAMP)
+	rm -rf .venv node_modules src/sitechat/static/widget src/sitechat/static/console src/sitechat/static/manifest.json $(BUILD_STAMP)

@@ -172,8 +172,17 @@ async function buildOnce(dev) {
   const files = { "widget/loader.js": "widget/loader.js", ...manifest };
   const sizes = {};
   for (const [logical, real] of Object.entries(files)) sizes[logical] = { real, ...compress(path.join(staticDir, real), dev) };
-  writeFileSync(path.join(staticDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-  const keep = new Set(Object.values(files).map((f) => path.join(staticDir, f)));
+  // The previous build's bundles stay one more build: a page that loaded the old loader
+  // (cached for up to 5 minutes) must still find the launcher and panel it names.
+  const manifestPath = path.join(staticDir, "manifest.json");
+  let previous = {};
+  try {
+    previous = JSON.parse(readFileSync(manifestPath, "utf8"));
+  } catch {
+    // First build, or an unreadable manifest: nothing to keep.
+  }
+  writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+  const keep = new Set([...Object.values(previous), ...Object.values(files)].map((f) => path.join(staticDir, f)));
   const gone = [...deleteStale(widgetDir, keep), ...deleteStale(consoleDir, keep)];
   return { sizes, gone };
 }

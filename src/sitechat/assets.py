@@ -43,13 +43,14 @@ def _headers(headers: Any, path: str, url: str) -> None:
 
 class StaticFiles(ServeStaticASGI):  # type: ignore[misc]
     """Middleware: /static/* and the stable /widget/loader.js are answered from the build
-    output; every other request goes on to the application. Files are indexed when the
-    app starts, so a rebuild needs a restart (``make run`` does both)."""
+    output; every other request goes on to the application.
+
+    Files are indexed at start and again whenever the build rewrites its manifest (one
+    ``stat`` per request), so the pages and the files they name never disagree."""
 
     def __init__(self, app: Any) -> None:
         super().__init__(
             app,
-            root=STATIC_DIR,
             prefix="static/",
             # The loader's URL is in every installed snippet and never changes: a short
             # cache lets a release reach sites within minutes. Hashed names are cached for good.
@@ -58,6 +59,25 @@ class StaticFiles(ServeStaticASGI):  # type: ignore[misc]
             allow_all_origins=True,
             add_headers_function=_headers,
         )
+        self._indexed_at: float | None = None
+        self._index()
+
+    def _manifest_mtime(self) -> float:
+        try:
+            return (STATIC_DIR / "manifest.json").stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    def _index(self) -> None:
+        self._indexed_at = self._manifest_mtime()
+        self.files: dict[str, Any] = {}
+        if STATIC_DIR.is_dir():
+            self.add_files(str(STATIC_DIR), prefix="static/")
         loader = STATIC_DIR / "widget"
         if loader.is_dir():
             self.add_files(str(loader), prefix="widget/")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and self._manifest_mtime() != self._indexed_at:
+            self._index()
+        await super().__call__(scope, receive, send)

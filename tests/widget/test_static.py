@@ -68,3 +68,21 @@ async def test_hashed_bundles_are_immutable_and_the_pages_point_at_them(server, 
         assert missing.status_code == 404
         traversal = await http.get("/static/../pyproject.toml")
         assert traversal.status_code == 404
+
+
+async def test_a_rebuild_is_served_without_a_restart(server) -> None:
+    """The build rewrites manifest.json last; the server re-indexes when it changes."""
+    manifest_path = STATIC_DIR / "manifest.json"
+    extra = STATIC_DIR / "widget" / "panel-ZZZZZZZZ.js"
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.get("/static/widget/panel-ZZZZZZZZ.js")).status_code == 404
+        try:
+            extra.write_text("/* a newer build */")
+            manifest_path.touch()
+            r = await http.get("/static/widget/panel-ZZZZZZZZ.js")
+            assert r.status_code == 200 and r.text == "/* a newer build */"
+            assert "immutable" in r.headers["cache-control"]
+        finally:
+            extra.unlink(missing_ok=True)
+            manifest_path.touch()
+        assert (await http.get("/static/widget/panel-ZZZZZZZZ.js")).status_code == 404
