@@ -18,7 +18,7 @@
 //   first open) <= 10 KB; panel JS + CSS <= 25 KB.
 
 import * as esbuild from "esbuild";
-import { readdirSync, readFileSync, rmSync, watch as fsWatch, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, rmSync, watch as fsWatch, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { brotliCompressSync, constants as zc, gzipSync } from "node:zlib";
@@ -183,6 +183,11 @@ async function buildOnce(dev) {
   }
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
   const keep = new Set([...Object.values(previous), ...Object.values(files)].map((f) => path.join(staticDir, f)));
+  // The API's type declarations ship with the server too (GET /widget/sitechat.d.ts),
+  // matching the widget that server delivers.
+  const dts = path.join(widgetDir, "sitechat.d.ts");
+  copyFileSync(path.join(root, "widget", "sitechat.d.ts"), dts);
+  keep.add(dts);
   const gone = [...deleteStale(widgetDir, keep), ...deleteStale(consoleDir, keep)];
   return { sizes, gone };
 }

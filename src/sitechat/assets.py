@@ -58,6 +58,8 @@ class StaticFiles(ServeStaticASGI):  # type: ignore[misc]
             immutable_file_test=HASHED,
             allow_all_origins=True,
             add_headers_function=_headers,
+            # sitechat.d.ts: TypeScript declarations, not an MPEG transport stream.
+            mimetypes={".ts": "text/plain"},
         )
         self._indexed_at: float | None = None
         self._index()

@@ -70,6 +70,15 @@ async def test_hashed_bundles_are_immutable_and_the_pages_point_at_them(server, 
         assert traversal.status_code == 404
 
 
+async def test_the_type_declarations_ship_with_the_server(server) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        r = await http.get("/widget/sitechat.d.ts")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/plain")
+        assert "WebsiteChat" in r.text and "identify" in r.text
+        assert r.text == (STATIC_DIR.parents[2] / "widget" / "sitechat.d.ts").read_text()
+
+
 async def test_a_rebuild_is_served_without_a_restart(server) -> None:
     """The build rewrites manifest.json last; the server re-indexes when it changes."""
     manifest_path = STATIC_DIR / "manifest.json"
