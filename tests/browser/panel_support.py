@@ -4,6 +4,7 @@ the snippet, the panel inside its iframe, and what the agent sees through the RE
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -147,12 +148,15 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10, 
 
 class SocketSwitch:
     """Every visitor WebSocket of a browser context goes through Playwright's router, so a
-    test can cut the connection (as a dropped network would) and let it come back."""
+    test can cut the connection (as a dropped network would) and let it come back, or hold
+    back the server's frames of one type (as a slow answer would) and let them through."""
 
     def __init__(self) -> None:
         self.up = True
         self.routes: list[WebSocketRoute] = []
         self.attempts_while_down = 0
+        self.holding: str | None = None
+        self.held: list[tuple[WebSocketRoute, str | bytes]] = []
 
     async def install(self, context: BrowserContext) -> None:
         await context.route_web_socket(re.compile(r"/ws/visitor"), self._handle)
@@ -162,8 +166,25 @@ class SocketSwitch:
             self.attempts_while_down += 1
             await ws.close(code=DROPPED, reason="network down (test)")
             return
-        ws.connect_to_server()
+        server = ws.connect_to_server()
+        server.on_message(lambda message: self._from_server(ws, message))
         self.routes.append(ws)
+
+    def _from_server(self, ws: WebSocketRoute, message: str | bytes) -> None:
+        if self.holding is not None and _frame_type(message) == self.holding:
+            self.held.append((ws, message))
+        else:
+            ws.send(message)
+
+    def hold(self, frame_type: str) -> None:
+        """Keep the server's `frame_type` frames from the page until `release()`."""
+        self.holding = frame_type
+
+    def release(self) -> None:
+        self.holding = None
+        held, self.held = self.held, []
+        for ws, message in held:
+            ws.send(message)
 
     async def cut(self) -> None:
         self.up = False
@@ -173,3 +194,11 @@ class SocketSwitch:
 
     def restore(self) -> None:
         self.up = True
+
+
+def _frame_type(message: str | bytes) -> str | None:
+    try:
+        frame = json.loads(message)
+    except ValueError:
+        return None
+    return frame.get("type") if isinstance(frame, dict) else None

@@ -226,6 +226,45 @@ async def test_progressive_email_ask(server, browser: Browser, host_site: HostSi
     await ctx.close()
 
 
+async def test_email_question_keeps_and_sends_the_address_in_the_field(
+    server, browser: Browser, host_site: HostSite
+) -> None:
+    """The address typed into the email question survives the panel changing around it, and
+    the address saved is the one the field shows, however it got there."""
+    site = await make_site(server, settings={"behavior": {"ask_email_in_chat": True}})
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    page = await ctx.new_page()
+    panel = await open_panel(page, host_page(host_site, site))
+    await send(panel, "Do you ship to Iceland?")
+    card = panel.get_by_test_id("email-ask")
+    email = card.get_by_role("textbox")
+    await email.fill("bjork@example")
+
+    # A look at the past conversations and back: what was typed is still there.
+    await panel.get_by_test_id("past-toggle").click()
+    await expect(card).to_have_count(0)
+    await panel.get_by_test_id("past-toggle").click()
+    await expect(email).to_have_value("bjork@example")
+
+    # The rest comes the way some autofill puts it there, without an input event; then a
+    # reply arrives. The field still shows the whole address, and that is what is saved.
+    await email.evaluate("(el) => { el.value = 'bjork@example.is'; }")
+    conv = await the_conversation(site)
+    await site.reply(conv["id"], "Let me check.")
+    await expect(panel.get_by_test_id("message").filter(has_text="Let me check.")).to_be_visible()
+    await expect(email).to_have_value("bjork@example.is")
+    await card.get_by_test_id("email-save").click()
+    await expect(panel.get_by_test_id("email-saved")).to_contain_text("bjork@example.is")
+
+    async def agent_sees_email() -> bool:
+        return (await the_conversation(site))["visitor"]["email"] == "bjork@example.is"
+
+    await eventually(agent_sees_email, what="the visitor's email on the agent side")
+    await site.close()
+    await ctx.close()
+
+
 async def test_identify_updates_the_open_panel(server, browser: Browser, host_site: HostSite) -> None:
     """A later identify() (e.g. the shop's login) reaches the open panel without a reload:
     once the email is known, the panel stops asking for it."""
@@ -413,6 +452,55 @@ async def test_pending_messages_survive_a_dropped_connection_and_a_reload(
     await ctx.close()
 
 
+async def test_messages_written_offline_in_two_tabs_are_all_sent_once(
+    server, browser: Browser, host_site: HostSite
+) -> None:
+    """The panel's own storage is blocked here (a third-party iframe), so each tab saves the
+    panel's state through its host page, and the host pages keep one copy between them: what
+    one tab saves must not drop a message the other tab is still waiting to send."""
+    site = await make_site(server, settings={"behavior": {"ask_email_in_chat": False}})
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    switch = SocketSwitch()
+    await switch.install(ctx)
+    url = host_page(host_site, site)
+    tab_a = await ctx.new_page()
+    tab_b = await ctx.new_page()
+    panel_a = await open_panel(tab_a, url)
+    frame_a = tab_a.frame(url=re.compile(r"/widget/panel"))
+    assert frame_a is not None
+    assert await frame_a.evaluate("() => { try { localStorage; return false } catch { return true } }")
+    await send(panel_a, "Hello")
+    await expect(panel_a.locator("[data-pending=true]")).to_have_count(0)
+    conv = await the_conversation(site)
+    panel_b = await open_panel(tab_b, url)
+    await expect(panel_b.get_by_test_id("message").filter(has_text="Hello")).to_be_visible()
+
+    # The connection drops; the visitor writes in one tab, then in the other.
+    await switch.cut()
+    for panel, text in ((panel_a, "Written in tab A"), (panel_b, "Written in tab B")):
+        await expect(panel.get_by_test_id("connection-status")).to_contain_text("Reconnecting")
+        await send(panel, text)
+        await expect(panel.locator("[data-pending=true]").filter(has_text=text)).to_be_visible()
+
+    # Tab A is reloaded, still offline: its message is still waiting to be sent.
+    await tab_a.reload()
+    await launch(tab_a)
+    await expect(panel_a.locator("[data-pending=true]").filter(has_text="Written in tab A")).to_have_count(1)
+
+    # Back online: the agent gets both, once each, and both tabs show each once.
+    switch.restore()
+    for panel in (panel_a, panel_b):
+        await expect(panel.locator("[data-pending=true]")).to_have_count(0, timeout=25_000)
+        for text in ("Written in tab A", "Written in tab B"):
+            await expect(panel.get_by_test_id("message").filter(has_text=text)).to_have_count(1)
+    bodies = [m["body"] for m in await site.messages(conv["id"])]
+    assert sorted(bodies) == ["Hello", "Written in tab A", "Written in tab B"]
+    assert not page_errors(ctx)
+    await site.close()
+    await ctx.close()
+
+
 async def test_agent_details_typing_receipts_unread_and_mute(
     server, browser: Browser, host_site: HostSite
 ) -> None:
@@ -509,6 +597,76 @@ async def test_agent_details_typing_receipts_unread_and_mute(
     await site.reply(cid, "Bye for now")
     await eventually(lambda: _true(len(messages) == 2), what="a second sitechat:message")
     assert messages[1]["sound"] is False
+    await site.close()
+    await ctx.close()
+
+
+async def badge_stays(page: Page, text: str, seconds: float = 2) -> None:
+    """The launcher's unread badge shows `text` all along, checked every 100 ms."""
+    badge = page.get_by_test_id("sitechat-unread")
+    for _ in range(int(seconds * 10)):
+        assert await badge.is_visible(), "the unread badge went away"
+        assert await badge.inner_text() == text
+        await page.wait_for_timeout(100)
+
+
+async def test_unread_badge_counts_replies_until_the_panel_is_shown(
+    server, browser: Browser, host_site: HostSite
+) -> None:
+    """With an open conversation the panel is on the page at once, hidden. An agent message
+    the visitor has not seen stays unread until the panel is shown, also when the panel has
+    no read mark saved for the conversation (its saved state is gone: cleared, or saved by
+    a panel that kept none), whether the reply comes before or after the history."""
+    site = await make_site(server, settings={"behavior": {"ask_email_in_chat": False}})
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    switch = SocketSwitch()
+    await switch.install(ctx)
+    page = await ctx.new_page()
+    url = host_page(host_site, site)
+    elsewhere = host_site.page(f"elsewhere-{site.id}.html", "<h1>Shipping rates</h1>")
+    forget_panel_state = f"localStorage.removeItem('sitechat:{site.id}:panel')"
+    badge = page.get_by_test_id("sitechat-unread")
+    pending = page.frame_locator(PANEL).locator("[data-pending=true]")
+
+    panel = await open_panel(page, url)
+    await send(panel, "Do you ship to Norway?")
+    await expect(pending).to_have_count(0)
+    cid = (await the_conversation(site))["id"]
+    await panel.get_by_test_id("close").click()
+    await page.goto(elsewhere)
+    await page.evaluate(forget_panel_state)
+
+    # Back on the shop. The panel asks for the conversation's history, and the answer is
+    # slow: the agent's reply comes first.
+    switch.hold("history")
+    await page.goto(url)
+    await eventually(lambda: _true(bool(switch.held)), what="the history answer")
+    assert not await page.locator(PANEL).is_visible()
+    await site.reply(cid, "Yes, we do!")
+    await expect(badge).to_have_text("1")
+    switch.release()
+    await badge_stays(page, "1")
+    # Opening the panel reads it: the badge goes.
+    panel = await launch(page)
+    await expect(panel.get_by_test_id("message").filter(has_text="Yes, we do!")).to_be_visible()
+    await expect(badge).to_be_hidden()
+
+    # A reply that comes while the visitor is on a page without the chat (no socket hears
+    # it) is news when they come back.
+    await send(panel, "Great, thanks!")
+    await expect(pending).to_have_count(0)
+    await panel.get_by_test_id("close").click()
+    await page.goto(elsewhere)
+    await page.evaluate(forget_panel_state)
+    await site.reply(cid, "You're welcome. Anything else?")
+    await page.goto(url)
+    await expect(badge).to_have_text("1")
+    await badge_stays(page, "1")
+    panel = await launch(page)
+    await expect(panel.get_by_test_id("message").filter(has_text="Anything else?")).to_be_visible()
+    await expect(badge).to_be_hidden()
+    assert not page_errors(ctx)
     await site.close()
     await ctx.close()
 

@@ -99,6 +99,8 @@ export interface PanelView {
   /** Message text to put back into the form (a refused or diverted message). */
   draft: string;
   emailAsk: EmailAsk;
+  /** What the visitor has typed into the email question so far. */
+  emailDraft: string;
   emailError: StringKey | null;
   /** The shown conversation began as an offline-form message sent from this panel. */
   offlineSent: boolean;
@@ -175,8 +177,8 @@ export class PanelController extends ViewStore<PanelView> {
   private storedSeqs: Record<string, number> = {};
   private readUpTo: Record<string, number> = {};
   private failed: PendingMessage[] = [];
-  /** client_msg_ids known to be stored (acked here, or seen in a message frame). */
-  private readonly delivered = new Set<string>();
+  /** client_msg_ids done with: stored (acked, or seen in a message) or refused for good. */
+  private readonly settled = new Set<string>();
   private lastUnread = -1;
 
   private profile: VisitorProfile = {};
@@ -186,6 +188,7 @@ export class PanelController extends ViewStore<PanelView> {
   private prechatForced = false;
   private emailDeclined = false;
   private emailSaved = false;
+  private emailDraft = "";
   private emailError: StringKey | null = null;
   private formErrors: FieldErrors = {};
   private draft = "";
@@ -216,10 +219,14 @@ export class PanelController extends ViewStore<PanelView> {
       : null;
     this.hostStore = ownStorage
       ? null
-      : new HostStore((state) => this.bridge?.post({ type: "sitechat:store", state }));
+      : new HostStore(
+          (state) => this.bridge?.post({ type: "sitechat:store", state }),
+          (key) => this.savedElsewhere(key),
+        );
     this.applyLocale();
     this.view = this.buildView();
     document.addEventListener("visibilitychange", () => this.scheduleSeen());
+    addEventListener("storage", (e) => e.storageArea === ownStorage && this.savedElsewhere(e.key));
   }
 
   /** Say hello to the loader; everything else follows from its init. */
@@ -279,8 +286,14 @@ export class PanelController extends ViewStore<PanelView> {
     this.changed();
   }
 
-  /** Progressive profiling: the email typed into the in-conversation card. */
+  /** Typing in the in-conversation email question (kept here, not re-rendered). */
+  typeEmail(text: string): void {
+    this.emailDraft = text;
+  }
+
+  /** Progressive profiling: the email in the in-conversation card. */
   submitEmail(email: string): void {
+    this.emailDraft = email;
     this.emailError = check({ key: "email", label: "", type: "email", required: true }, email);
     if (!this.emailError) {
       this.emailSaved = true;
@@ -379,6 +392,7 @@ export class PanelController extends ViewStore<PanelView> {
     // The host's copy of our entries matters only to a fresh panel: later
     // inits carry what we sent ourselves.
     if (newVisitor && d.panel_state) this.hostStore?.load(d.panel_state);
+    this.hostStore?.share(d.website.id);
     this.muted = readJSON<boolean>(this.storage(), `sitechat:${d.website.id}:muted`) === true;
     const waiters = this.tokenWaiters;
     this.tokenWaiters = [];
@@ -497,27 +511,63 @@ export class PanelController extends ViewStore<PanelView> {
     return points;
   }
 
+  /** What is saved for this visitor, by this tab or another (own storage, or the host's copy). */
+  private saved(): Persisted | null {
+    return this.init ? readJSON<Persisted>(this.storage(), this.storageKey()) : null;
+  }
+
+  /** Messages in `saved` that are still to be sent, by client_msg_id. */
+  private unsettled(saved: Persisted | null): OutboxItem[] {
+    return (Array.isArray(saved?.outbox) ? saved!.outbox : []).filter(
+      (i) => i && typeof i.client_msg_id === "string" && !this.settled.has(i.client_msg_id),
+    );
+  }
+
+  /**
+   * Save, merging with what is saved: other tabs of this visitor save to the
+   * same entry. Their unsent messages stay (a resend is harmless: same
+   * client_msg_id), and resume points and read marks take the higher value.
+   */
   private persist(): void {
     const s = this.storage();
     if (!this.init || !this.client || !s) return;
-    const key = this.storageKey();
-    // Another tab may have queued messages since we loaded: keep those it has
-    // not seen stored yet (a resend is harmless, the client_msg_id is the same).
+    const stored = this.saved();
     const mine = this.client.pending;
     const ids = new Set(mine.map((i) => i.client_msg_id));
-    const theirs = (readJSON<Persisted>(s, key)?.outbox ?? []).filter(
-      (i) => i && !ids.has(i.client_msg_id) && !this.delivered.has(i.client_msg_id),
-    );
+    // After a welcome, only conversations the server still lists (or that began since).
+    const higher = (theirs: Record<string, number> | undefined, ours: Record<string, number>) => {
+      const out = { ...ours };
+      for (const [id, seq] of Object.entries(theirs ?? {})) {
+        if (seq > (out[id] ?? 0) && (!this.welcomed || this.convs.has(id))) out[id] = seq;
+      }
+      return out;
+    };
     const data: Persisted = {
       conversation: this.current,
-      seqs: this.resumePoints(),
-      outbox: [...mine, ...theirs],
-      read: this.readUpTo,
+      seqs: higher(stored?.seqs, this.resumePoints()),
+      outbox: [...mine, ...this.unsettled(stored).filter((i) => !ids.has(i.client_msg_id))],
+      read: higher(stored?.read, this.readUpTo),
       profile: this.unsavedProfile,
       prechatDone: this.prechatDone,
       emailDeclined: this.emailDeclined,
     };
-    writeJSON(s, key, data);
+    writeJSON(s, this.storageKey(), data);
+  }
+
+  /** Another tab saved over our entry: put back what it lacks of ours. */
+  private savedElsewhere(key: string | null): void {
+    if (!this.init || !this.client || key !== this.storageKey()) return;
+    const saved = this.saved();
+    const ids = new Set((saved?.outbox ?? []).map((i) => i?.client_msg_id));
+    const above = (ours: Record<string, number>, theirs: Record<string, number> | undefined) =>
+      Object.entries(ours).some(([id, seq]) => seq > (theirs?.[id] ?? 0));
+    if (
+      this.client.pending.some((i) => !ids.has(i.client_msg_id)) ||
+      above(this.resumePoints(), saved?.seqs) ||
+      above(this.readUpTo, saved?.read)
+    ) {
+      this.persist();
+    }
   }
 
   // ---- server frames -------------------------------------------------------
@@ -540,6 +590,10 @@ export class PanelController extends ViewStore<PanelView> {
           if (ref.last_message !== undefined) c.lastMessage = ref.last_message;
           c.agentReadSeq = Math.max(c.agentReadSeq, ref.agent_read_seq ?? 0);
           c.agentDeliveredSeq = Math.max(c.agentDeliveredSeq, ref.agent_delivered_seq ?? 0, c.agentReadSeq);
+          // The visitor's read mark, when the server sends it; a visitor who
+          // wrote last has read everything before.
+          this.readTo(c.id, ref.visitor_read_seq ?? 0);
+          if (ref.last_message?.sender_kind === "visitor") this.readTo(c.id, ref.last_seq ?? 0);
         }
         // Forget resume points of conversations the server no longer lists.
         const listed = new Set(refs.map((r) => r.id));
@@ -558,6 +612,9 @@ export class PanelController extends ViewStore<PanelView> {
         // A fresh panel has no messages in memory: fetch the latest page. (After
         // a reconnect the resume replay covers what was missed.)
         if (conv && !conv.historyLoaded) this.requestHistory(conv, null);
+        // What other tabs queued and saved (one may have been closed since) goes
+        // out with our outbox, which is flushed after this.
+        this.client?.adopt(this.unsettled(this.saved()));
         this.persist();
         break;
       }
@@ -566,7 +623,9 @@ export class PanelController extends ViewStore<PanelView> {
         const m = f.message;
         const known = conv.messages.some((x) => x.seq === m.seq);
         conv.messages = mergeMessages(conv.messages, [m]);
-        if (m.client_msg_id) this.delivered.add(m.client_msg_id);
+        if (m.client_msg_id) this.settled.add(m.client_msg_id);
+        // Sending counts as reading (in whichever tab it was sent).
+        if (m.sender.kind === "visitor") this.readTo(conv.id, m.seq);
         if (!conv.lastMessage || conv.lastMessage.created_at <= m.created_at) {
           conv.lastMessage = { body: m.body, sender_kind: m.sender.kind, created_at: m.created_at };
         }
@@ -595,7 +654,12 @@ export class PanelController extends ViewStore<PanelView> {
         break;
       }
       case "receipt": {
-        if (f.side !== "agent") break;
+        if (f.side !== "agent") {
+          // The visitor read it in another tab (or on another device).
+          this.readTo(f.conversation_id, f.read_seq ?? 0);
+          this.persist();
+          break;
+        }
         const conv = this.conv(f.conversation_id);
         conv.agentReadSeq = Math.max(conv.agentReadSeq, f.read_seq ?? 0);
         conv.agentDeliveredSeq = Math.max(conv.agentDeliveredSeq, f.delivered_seq ?? 0, conv.agentReadSeq);
@@ -621,9 +685,14 @@ export class PanelController extends ViewStore<PanelView> {
         conv.historyLoaded = true;
         conv.hasEarlier = messages.length >= HISTORY_PAGE;
         conv.loadingEarlier = false;
-        // Nothing recorded for it (another device, cleared storage): what was
-        // there before this page is not news.
-        if (!(conv.id in this.readUpTo)) this.readUpTo[conv.id] = this.lastIncoming(conv);
+        for (const m of messages) if (m.client_msg_id) this.settled.add(m.client_msg_id);
+        // The visitor has read what came before their own last message. Agent
+        // messages after it stay unread until the panel is shown, unless a read
+        // mark says otherwise (ours, a receipt, or the welcome's if the server
+        // sends one): with none (another device, cleared storage) they are news.
+        let own = 0;
+        for (const m of conv.messages) if (m.sender.kind === "visitor") own = m.seq;
+        this.readTo(conv.id, own);
         this.markRead();
         this.scheduleSeen();
         this.persist();
@@ -651,7 +720,8 @@ export class PanelController extends ViewStore<PanelView> {
 
   private onAck(item: OutboxItem, ack: AckFrame): void {
     const conv = this.conv(ack.conversation_id);
-    this.delivered.add(item.client_msg_id);
+    this.settled.add(item.client_msg_id);
+    this.readTo(conv.id, ack.seq);
     if (conv.status === "unknown") conv.status = "open";
     // Show the message as sent right away; the `message` frame for the same
     // seq (before or after this ack) replaces this copy.
@@ -686,6 +756,7 @@ export class PanelController extends ViewStore<PanelView> {
   }
 
   private onSendFailed(item: OutboxItem, code: string, detail: string, fields: FieldErrors): void {
+    this.settled.add(item.client_msg_id);
     if (code === "profile_required" || (item.offline && code === "validation_error")) {
       // Back to the form it needs, with the message and what is wrong.
       this.current = null;
@@ -814,6 +885,14 @@ export class PanelController extends ViewStore<PanelView> {
     }
   }
 
+  /** The visitor has read `id` up to `seq` (marks only rise). */
+  private readTo(id: string, seq: number): void {
+    if (seq > (this.readUpTo[id] ?? 0)) {
+      this.readUpTo[id] = seq;
+      this.changed();
+    }
+  }
+
   private unreadCount(): number {
     let n = 0;
     for (const c of this.convs.values()) {
@@ -847,12 +926,14 @@ export class PanelController extends ViewStore<PanelView> {
     this.client?.sendMessage(body, undefined, first && (this.startNew || this.current) ? { new_conversation: true } : {});
   }
 
-  /** Save details now, or on the next welcome if the socket is down. */
+  /**
+   * Save details now, and again on the next welcome until the server's answer
+   * comes (a socket can close with the frame unread).
+   */
   private saveProfile(update: VisitorProfile, id: string): void {
     this.profile = mergeProfile(this.profile, update);
-    if (!this.client?.send({ type: "profile.update", id, ...update })) {
-      this.unsavedProfile = mergeProfile(this.unsavedProfile ?? {}, update);
-    }
+    this.unsavedProfile = mergeProfile(this.unsavedProfile ?? {}, update);
+    this.client?.send({ type: "profile.update", id, ...update });
     this.persist();
   }
 
@@ -983,6 +1064,7 @@ export class PanelController extends ViewStore<PanelView> {
       formErrors: this.formErrors,
       draft: this.draft,
       emailAsk: askEmail ? "ask" : this.emailSaved && this.profile.email && screen === "chat" ? "saved" : null,
+      emailDraft: this.emailDraft,
       emailError: this.emailError,
       offlineSent: Boolean(conv && conv.id === this.offlineConversation),
     };

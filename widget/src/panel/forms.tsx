@@ -160,7 +160,6 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
 
 export function EmailCard({ view, ctl }: Props) {
   const t = view.locale.t;
-  const [email, setEmail] = useState("");
   const input = useRef<HTMLInputElement>(null);
   const id = "sc-ask-email";
   // A refused address: back to the field, which now says what is wrong.
@@ -173,20 +172,24 @@ export function EmailCard({ view, ctl }: Props) {
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          ctl.submitEmail(email);
+          // What the field shows, however it got there (some autofill fires no input event).
+          ctl.submitEmail(input.current?.value ?? "");
         }}
       >
         <label for={id}>{t("askEmail")}</label>
         <div class="sc-row">
+          {/* Not controlled: a re-render (a frame arriving while the visitor types) never
+              puts an older value back. The controller keeps what was typed, for a new card
+              (e.g. after a look at the past conversations). */}
           <input
             id={id}
             ref={input}
             type="email"
             autocomplete="email"
-            value={email}
+            defaultValue={view.emailDraft}
             aria-invalid={view.emailError ? "true" : undefined}
             aria-describedby={view.emailError ? id + "-e" : undefined}
-            onInput={(e) => setEmail(e.currentTarget.value)}
+            onInput={(e) => ctl.typeEmail(e.currentTarget.value)}
           />
           <button type="submit" class="sc-button" data-testid="email-save">
             {t("save")}

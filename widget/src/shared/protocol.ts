@@ -37,6 +37,8 @@ export interface ConversationRef {
   /** The agents' marks, when the server includes them (receipts are not replayed). */
   agent_delivered_seq?: number;
   agent_read_seq?: number;
+  /** The visitor's own read mark, if the server sends it (it does not yet). */
+  visitor_read_seq?: number;
 }
 
 export type CustomValue = string | number | boolean | null;

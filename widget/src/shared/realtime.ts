@@ -128,6 +128,19 @@ export class RealtimeClient {
     return item;
   }
 
+  /**
+   * Queue messages queued elsewhere (another tab of the same visitor), unless
+   * already queued here. Not sent at once: call it from `onFrame(welcome)`,
+   * which the outbox flush follows. The server stores each client_msg_id once.
+   */
+  adopt(items: readonly OutboxItem[]): void {
+    const ids = new Set(this.outbox.map((i) => i.client_msg_id));
+    const added = items.filter((i) => !ids.has(i.client_msg_id));
+    if (!added.length) return;
+    this.outbox.push(...added);
+    this.opts.onOutbox?.(this.outbox);
+  }
+
   private transmit(item: OutboxItem): void {
     const id = item.client_msg_id;
     if (item.offline) {
