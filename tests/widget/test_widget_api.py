@@ -393,6 +393,8 @@ async def test_a_visitor_can_start_a_new_conversation_and_see_past_ones(server, 
     by_id = {c["id"]: c for c in welcome["conversations"]}
     assert by_id[first["conversation_id"]]["agent_read_seq"] == 2
     assert by_id[second["conversation_id"]]["agent_read_seq"] == 0
+    # The visitor wrote both of the first conversation's messages: it has read up to 2.
+    assert by_id[first["conversation_id"]]["visitor_read_seq"] == 2
     await agent_ws.close()
     listed = [(c["id"], c["last_message"]["body"]) for c in welcome["conversations"]]
     assert listed == [

@@ -74,6 +74,7 @@ def brief(c: Conversation, last: Message | None = None) -> ConversationBrief:
         last_message=_last(last),
         agent_delivered_seq=c.agent_delivered_seq,
         agent_read_seq=c.agent_read_seq,
+        visitor_read_seq=c.visitor_read_seq,
     )
 
 

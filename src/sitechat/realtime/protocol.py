@@ -149,6 +149,8 @@ class ConversationBrief(BaseModel):
     # How far the agents got: a reloaded widget can show Delivered/Read again.
     agent_delivered_seq: int = 0
     agent_read_seq: int = 0
+    # How far the visitor has read, on any device: the widget's unread count starts here.
+    visitor_read_seq: int = 0
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
