@@ -91,12 +91,21 @@ function start(b: Boot): void {
     }
   };
   let panelState: Record<string, string> | null = null;
+  /** Re-read before each init: another tab may have saved since this page started. */
+  const readPanelState = (): void => {
+    try {
+      const saved = localStorage.getItem(panelKey);
+      if (saved) panelState = JSON.parse(saved);
+    } catch {
+      // As above; keep what this page has.
+    }
+  };
   try {
     greeted = !!sessionStorage.getItem(greetKey);
-    panelState = JSON.parse(localStorage.getItem(panelKey) || "null");
   } catch {
     // As above.
   }
+  readPanelState();
 
   // ---- events ---------------------------------------------------------------
 
@@ -122,6 +131,7 @@ function start(b: Boot): void {
   /** The panel's init: the config minus visitor_key, with a token lifetime counted from when it was fetched. */
   const sendInit = (): void => {
     if (!cfg) return;
+    readPanelState();
     const { visitor_key: _k, _at, ...init } = cfg;
     post({
       ...init,
