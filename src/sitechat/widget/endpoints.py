@@ -57,6 +57,17 @@ async def config_preflight(website_id: str, request: Request) -> Response:
     )
 
 
+def _widget_error(exc: SitechatError, origin: str) -> JSONResponse:
+    """A refused origin gets no CORS header and so learns nothing but the failure (its
+    origin is checked before anything is read or written). Other errors may be read by
+    the page, which can then say what was wrong."""
+    if isinstance(exc, OriginNotAllowed):
+        return JSONResponse(
+            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
+        )
+    return JSONResponse(error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)})
+
+
 async def _parse(request: Request, model: type[M]) -> M:
     """Parsed here rather than by FastAPI so that a bad body is answered with the CORS
     headers: the loader can then read the error and say which identify field was wrong.
@@ -98,17 +109,8 @@ async def widget_config(website_id: str, request: Request) -> JSONResponse:
                 raise bad
             out = await service.config(uow, ctx, website_id, origin, data)
         out = await service.with_presence(ctx, out)
-    except OriginNotAllowed as exc:
-        # No CORS header: the refused page learns nothing but the failure.
-        return JSONResponse(
-            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
-        )
     except SitechatError as exc:
-        # The origin is checked before anything is read or written; an error from a refused
-        # origin was answered above. These answers may be read by the page.
-        return JSONResponse(
-            error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
-        )
+        return _widget_error(exc, origin)
     return JSONResponse(out.model_dump(mode="json"), headers={**_cors(origin), "Cache-Control": "no-store"})
 
 
@@ -128,17 +130,11 @@ async def widget_events(website_id: str, request: Request) -> JSONResponse:
         await ctx.limiter.check(ctx.settings.rate_widget_events, "widget-events", website_id[:40], ip)
         async with ctx.uow() as uow:
             # The origin first: a refused page learns nothing about its body.
-            await service.allowed_website(uow, website_id, origin)
+            website = await service.allowed_website(uow, website_id, origin)
             data = await _parse(request, EventsIn)
-            count = await service.record_events(uow, ctx, website_id, origin, data)
-    except OriginNotAllowed as exc:
-        return JSONResponse(
-            error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
-        )
+            count = await service.record_events(uow, ctx, website, data)
     except SitechatError as exc:
-        return JSONResponse(
-            error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)}
-        )
+        return _widget_error(exc, origin)
     return JSONResponse({"recorded": count}, status_code=202, headers=_cors(origin))
 
 

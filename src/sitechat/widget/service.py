@@ -76,10 +76,8 @@ async def with_presence(ctx: AppContext, out: ConfigOut) -> ConfigOut:
     return out
 
 
-async def record_events(
-    uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: EventsIn
-) -> int:
-    website = await allowed_website(uow, website_id, origin)
+async def record_events(uow: UnitOfWork, ctx: AppContext, website: Website, data: EventsIn) -> int:
+    """For a website whose origin the caller has checked (allowed_website)."""
     visitor_id = ctx.signer.read_key(data.visitor_key, website.id)
     visitor = await visitors.get(uow, visitor_id) if visitor_id else None
     if visitor is None or visitor.website_id != website.id:
