@@ -181,6 +181,49 @@ async def test_prechat_form_shows_what_the_server_refuses(
     await ctx.close()
 
 
+async def test_prechat_form_keeps_and_sends_what_its_fields_show(
+    server, browser: Browser, host_site: HostSite
+) -> None:
+    """A value put into a pre-chat field without an input event (as some autofill does)
+    survives the panel re-rendering around it, and is what the form sends."""
+    site = await make_site(
+        server,
+        settings={
+            "prechat": {"enabled": True, "fields": {"name": "required", "email": "required"}},
+            "offline": {"form_enabled": False},
+        },
+    )
+    assert site.agent_ws is not None
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    page = await ctx.new_page()
+    panel = await open_panel(page, host_page(host_site, site))
+    await expect(panel.get_by_test_id("agents-status")).to_have_text("We're online")
+
+    await panel.get_by_label("Name", exact=True).fill("Ada Lovelace")
+    await panel.get_by_label("Message", exact=True).fill("Where is my order?")
+    email = panel.get_by_label("Email", exact=True)
+    await email.evaluate("(el) => { el.value = 'ada@example.com'; }")
+
+    # The agent goes away (a presence frame): the panel re-renders, the form stays as filled.
+    await site.agent_ws.close()
+    await expect(panel.get_by_test_id("agents-status")).to_have_text("We're away")
+    await expect(panel.get_by_test_id("prechat-form")).to_be_visible()
+    await expect(email).to_have_value("ada@example.com")
+    await expect(panel.get_by_label("Name", exact=True)).to_have_value("Ada Lovelace")
+
+    await panel.get_by_test_id("prechat-submit").click()
+    await expect(panel.get_by_test_id("message").filter(has_text="Where is my order?")).to_be_visible()
+
+    async def agent_sees_visitor() -> bool:
+        visitor = (await the_conversation(site))["visitor"]
+        return (visitor["name"], visitor["email"]) == ("Ada Lovelace", "ada@example.com")
+
+    await eventually(agent_sees_visitor, what="the visitor's name and email on the agent side")
+    await site.close()
+    await ctx.close()
+
+
 async def test_progressive_email_ask(server, browser: Browser, host_site: HostSite) -> None:
     site = await make_site(server, settings={"behavior": {"ask_email_in_chat": True}})
     ctx = await browser.new_context()

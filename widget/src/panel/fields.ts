@@ -49,6 +49,24 @@ export function offlineFields(locale: Locale): FieldSpec[] {
   ];
 }
 
+type FieldElement = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/** The form's field named `key` (a field's name is its key). */
+export function fieldOf(form: HTMLFormElement, key: string): FieldElement | null {
+  const el = form.elements.namedItem(key);
+  return el && "value" in el && !(el instanceof RadioNodeList) ? (el as FieldElement) : null;
+}
+
+/** What the form's fields show now, however it got there (typed, autofilled, pre-filled). */
+export function readForm(form: HTMLFormElement, specs: FieldSpec[]): FormValues {
+  const out: FormValues = {};
+  for (const spec of specs) {
+    const el = fieldOf(form, spec.key);
+    if (el) out[spec.key] = spec.type === "checkbox" ? (el as HTMLInputElement).checked : el.value;
+  }
+  return out;
+}
+
 /** What the profile already says for a field, as a form value. */
 export function knownValue(profile: VisitorProfile, key: string): string | boolean {
   const v: CustomValue | undefined = key.startsWith(CUSTOM)

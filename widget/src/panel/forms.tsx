@@ -5,7 +5,7 @@
 // wrong field gets the focus.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { check, knownValue, type FieldSpec, type FormValues } from "./fields";
+import { check, fieldOf, knownValue, readForm, type FieldSpec, type FormValues } from "./fields";
 import type { Props } from "./ui";
 
 const BODY = "body";
@@ -18,12 +18,16 @@ const AUTOCOMPLETE: Record<string, string> = { name: "name", email: "email", pho
 export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "offline" }) {
   const t = view.locale.t;
   const fields = view.formFields;
-  const [values, setValues] = useState<FormValues>(() => {
+  // The fields are not controlled: what they show is what is sent (some autofill fires no
+  // input event), and a re-render while the visitor types never puts an older value back.
+  // These are only the values they start with.
+  const [initial] = useState<FormValues>(() => {
     const v: FormValues = {};
     for (const f of fields) v[f.key] = knownValue(view.profile, f.key);
     v[BODY] = view.draft;
     return v;
   });
+  const form = useRef<HTMLFormElement>(null);
   const [errors, setErrors] = useState<Record<string, string>>({});
 
   const focusFirstError = (errs: Record<string, string>) => {
@@ -38,12 +42,13 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
     focusFirstError(view.formErrors);
   }, [view.formErrors]);
 
+  // A message given back (refused or diverted) goes into the message field.
   useEffect(() => {
-    if (view.draft) setValues((v) => ({ ...v, [BODY]: view.draft }));
+    const body = form.current && fieldOf(form.current, BODY);
+    if (view.draft && body) body.value = view.draft;
   }, [view.draft]);
 
-  const set = (key: string, value: string | boolean) => {
-    setValues((v) => ({ ...v, [key]: value }));
+  const edited = (key: string) => {
     if (errors[key]) setErrors(({ [key]: _, ...rest }) => rest);
   };
 
@@ -51,8 +56,10 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
 
   const submit = (e: Event) => {
     e.preventDefault();
+    const specs = [...fields, bodySpec];
+    const values = readForm(e.currentTarget as HTMLFormElement, specs);
     const errs: Record<string, string> = {};
-    for (const f of [...fields, bodySpec]) {
+    for (const f of specs) {
       const problem = check(f, values[f.key]);
       if (problem) errs[f.key] = t(problem);
     }
@@ -70,7 +77,7 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
 
   const renderField = (f: FieldSpec, i: number) => {
     const id = fieldId(f.key);
-    const value = values[f.key];
+    const value = initial[f.key];
     const common = {
       id,
       name: f.key,
@@ -93,7 +100,7 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
     if (f.type === "checkbox") {
       return (
         <div class="sc-field sc-check" key={f.key}>
-          <input {...common} type="checkbox" checked={value === true} onChange={(e) => set(f.key, e.currentTarget.checked)} />
+          <input {...common} type="checkbox" defaultChecked={value === true} onChange={() => edited(f.key)} />
           {label}
           {error}
         </div>
@@ -103,10 +110,10 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
       <div class="sc-field" key={f.key}>
         {label}
         {f.type === "select" ? (
-          <select {...common} value={String(value ?? "")} onChange={(e) => set(f.key, e.currentTarget.value)}>
+          <select {...common} onChange={() => edited(f.key)}>
             <option value="">{t("choose")}</option>
             {(f.options ?? []).map((o) => (
-              <option key={o} value={o}>
+              <option key={o} value={o} selected={o === value}>
                 {o}
               </option>
             ))}
@@ -119,8 +126,8 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
             type={(f.type === "number" ? "text" : f.type) as "text"}
             inputMode={f.type === "number" ? "decimal" : undefined}
             autocomplete={AUTOCOMPLETE[f.key] ?? "off"}
-            value={String(value ?? "")}
-            onInput={(e) => set(f.key, e.currentTarget.value)}
+            defaultValue={String(value ?? "")}
+            onInput={() => edited(f.key)}
           />
         )}
         {error}
@@ -129,7 +136,7 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
   };
 
   return (
-    <form class="sc-form" noValidate onSubmit={submit} data-testid={kind + "-form"}>
+    <form ref={form} class="sc-form" noValidate onSubmit={submit} data-testid={kind + "-form"}>
       {kind === "prechat" && <p class="sc-intro">{t("prechatIntro")}</p>}
       {fields.map(renderField)}
       <div class="sc-field">
@@ -142,8 +149,8 @@ export function ProfileForm({ view, ctl, kind }: Props & { kind: "prechat" | "of
           data-autofocus={fields.length ? undefined : true}
           aria-invalid={errors[BODY] ? "true" : undefined}
           aria-describedby={described(BODY)}
-          value={String(values[BODY] ?? "")}
-          onInput={(e) => set(BODY, e.currentTarget.value)}
+          defaultValue={String(initial[BODY] ?? "")}
+          onInput={() => edited(BODY)}
         />
         {errors[BODY] && (
           <p class="sc-error" id={errorId(BODY)} data-testid="field-error">
