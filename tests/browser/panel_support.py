@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import BrowserContext, FrameLocator, Page, WebSocketRoute
+from playwright.async_api import BrowserContext, FrameLocator, Page, WebSocketRoute, expect
 
 from tests.browser.conftest import HostSite
 from tests.support.clients import Api, Socket
@@ -132,8 +132,12 @@ def page_errors(context: BrowserContext) -> list[str]:
 
 
 async def send(panel: FrameLocator, text: str) -> None:
+    """Type into the composer and press Enter, once the composer holds exactly that text
+    (a panel that re-renders between the two must not send something else)."""
     composer = panel.get_by_test_id("composer")
+    await expect(composer).to_be_enabled()
     await composer.fill(text)
+    await expect(composer).to_have_value(text)
     await composer.press("Enter")
 
 

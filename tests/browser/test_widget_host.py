@@ -847,7 +847,12 @@ async def test_host_page_keeps_the_panels_state_when_its_own_storage_is_blocked(
         mute = panel.get_by_test_id("mute")
         await mute.click()
         assert await mute.get_attribute("aria-pressed") == "true"
-        await v.page.wait_for_function(f"localStorage.getItem('{key}') !== null")
+        # The host's copy is written after each change: wait for the one that has the mute,
+        # not merely for the first copy (written when the panel opened).
+        muted_key = f"sitechat:{site['id']}:muted"
+        await v.page.wait_for_function(
+            f"(JSON.parse(localStorage.getItem('{key}') || '{{}}')['{muted_key}']) === 'true'"
+        )
 
         await v.page.reload()
         await v.launcher.click()

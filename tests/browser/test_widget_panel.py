@@ -428,8 +428,12 @@ async def test_continuity_across_reload_tabs_and_past_conversations(
     # A second conversation; the past conversations list shows both, newest first.
     await panel_a.get_by_test_id("past-toggle").click()
     await panel_a.get_by_test_id("new-conversation").click()
+    # An empty chat, not the list it came from (which has no messages either).
+    screen = panel_a.locator(".sc-panel")
+    await expect(screen).to_have_attribute("data-screen", "chat")
     await expect(panel_a.get_by_test_id("message")).to_have_count(0)
     await send(panel_a, "A different question")
+    await expect(screen).to_have_attribute("data-screen", "chat")
     await expect(panel_a.get_by_test_id("message").filter(has_text="A different question")).to_be_visible()
 
     async def two_conversations() -> bool:
