@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed
 BUILD_STAMP := src/sitechat/static/.built
 FRONTEND_SRC := $(shell find widget/src console/src -type f 2>/dev/null) scripts/build.mjs package.json
 
-.PHONY: run test lint build services system-deps clean migrate help
+.PHONY: run test lint build services system-deps clean migrate help geoip-testdb bench
 
 help:
 	@echo "make run    - set up and serve the demo on http://127.0.0.1:8000 (SQLite, no services)"
@@ -46,8 +46,18 @@ services:
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: $(VENV_STAMP) $(BUILD_STAMP) system-deps services
+# MaxMind's test databases for the GeoIP tests (into .cache/geoip/, once).
+geoip-testdb: $(VENV_STAMP)
+	@bash scripts/geoip-testdb.sh
+
+test: $(VENV_STAMP) $(BUILD_STAMP) system-deps services geoip-testdb
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks: measurements, never a failure; writes bench/RESULTS.md (bench/README.md).
+# Flags through BENCH_ARGS, e.g. make bench BENCH_ARGS="--large" or BENCH_ARGS=--help.
+bench: $(VENV_STAMP) services
+	@$(PY) -c "import hdrh, psutil, brotli" 2>/dev/null || $(PIP) install -q -e '.[bench]'
+	$(PY) -m bench $(BENCH_ARGS)
 
 lint: $(VENV_STAMP) $(NODE_STAMP)
 	.venv/bin/ruff check src tests

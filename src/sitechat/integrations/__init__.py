@@ -1,0 +1,1 @@
+"""Outside systems behind small interfaces: the embedded default beside the production adapter."""
