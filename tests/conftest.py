@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -78,14 +79,35 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+GEOIP_DIR = Path(__file__).resolve().parent.parent / ".cache" / "geoip"
+
+
+@pytest.fixture(scope="session")
+def geoip_city_db() -> Path:
+    """MaxMind's GeoIP2 City test database (from the geoip2 source package, see
+    scripts/geoip-testdb.sh): 81.2.69.142 is London in it."""
+    path = GEOIP_DIR / "GeoIP2-City-Test.mmdb"
+    if not path.exists():
+        if CI:
+            pytest.fail(f"CI=true: {path} is missing; `make test` fetches it (scripts/geoip-testdb.sh)")
+        subprocess.run(["bash", "scripts/geoip-testdb.sh"], check=True, cwd=GEOIP_DIR.parent.parent)
+    return path
+
+
 @pytest.fixture(scope="session")
 def server(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory: object
+    backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dsn_factory: object, geoip_city_db: Path
 ) -> Iterator[ServerProcess]:
     """One server per backend for the whole session; tests isolate themselves by creating
-    their own websites and agents."""
+    their own websites and agents. It believes X-Forwarded-For from 127.0.0.1 (the tests
+    are its proxy) and locates addresses with MaxMind's City test data."""
     tmp = tmp_path_factory.mktemp(f"server-{backend}")
-    proc = ServerProcess(tmp, database_url=_database_url(backend, tmp, pg_dsn_factory), name=backend)
+    proc = ServerProcess(
+        tmp,
+        database_url=_database_url(backend, tmp, pg_dsn_factory),
+        name=backend,
+        extra_env={"SITECHAT_TRUSTED_PROXIES": "127.0.0.1", "SITECHAT_GEOIP_DB": str(geoip_city_db)},
+    )
     proc.migrate()
     proc.start()
     yield proc

@@ -163,3 +163,38 @@ async def test_agents_of_a_crashed_node_drop_out_of_presence(
     finally:
         a.stop()
         b.stop()
+
+
+async def test_the_live_visitor_list_is_the_same_on_every_node(cluster) -> None:
+    """A visitor whose pages are served by node A is listed by node B, and leaving through
+    node B is announced once, to the agent on node A."""
+    from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
+    from tests.tracking.test_tracking_api import config, events, new_id, page
+
+    a, b = cluster
+    async with Api(a.url) as owner:
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        site = await owner.create_website()
+        _agent, _pw, token = await owner.create_agent([site["id"]])
+    agent_ws, _ = await clients.agent(a.ws_url, token)
+    tab = new_id()
+    r = await config(a, site["id"], body={"tab": tab, "page": page("https://shop.example.com/shoes")})
+    cfg = r.json()
+    assert cfg["tracking"] is True
+    await agent_ws.expect("visitor.live")
+    async with Api(b.url) as api:
+        api.use_token(token)
+        listed = (await api.get(f"/api/v1/websites/{site['id']}/visitors/live")).json()["visitors"]
+        assert [(v["visitor_id"], v["page_url"]) for v in listed] == [
+            (cfg["visitor_id"], "https://shop.example.com/shoes")
+        ]
+        r = await events(
+            b, site["id"], {"visitor_key": cfg["visitor_key"], "tab": tab, "events": [{"type": "leave"}]}
+        )
+        assert r.status_code == 202
+        left = await agent_ws.expect("visitor.left")
+        assert left["visitor_id"] == cfg["visitor_id"]
+        assert (await api.get(f"/api/v1/websites/{site['id']}/visitors/live")).json()["visitors"] == []
+    frames = await agent_ws.quiet(0.5)
+    assert not [f for f in frames if f["type"] == "visitor.left"], "announced twice"
+    await agent_ws.close()

@@ -22,6 +22,9 @@ from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
 from sitechat.realtime import endpoints as ws_endpoints
 from sitechat.realtime.connection import heartbeats
+from sitechat.tracking import jobs as tracking_jobs
+from sitechat.tracking.endpoints import router as tracking_router
+from sitechat.visitors.endpoints import router as visitors_router
 from sitechat.websites.endpoints import router as websites_router
 from sitechat.widget.endpoints import router as widget_router
 
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ctx = await build_context(settings)
         app.state.ctx = ctx
         beats = asyncio.create_task(heartbeats(ctx), name="heartbeats")
+        sweeps = asyncio.create_task(tracking_jobs.run(ctx), name="tracking-jobs")
         log.info(
             "sitechat %s ready on %s (database: %s, broker: %s)",
             __version__,
@@ -47,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             beats.cancel()
+            sweeps.cancel()
             for conn in list(ctx.connections):
                 conn.close_soon(1001, "server shutting down")
             await ctx.close()
@@ -62,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(websites_router)
     app.include_router(conversations_router)
     app.include_router(widget_router)
+    app.include_router(tracking_router)
+    app.include_router(visitors_router)
     ws_endpoints.install(app)
     app.include_router(pages_router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)

@@ -219,6 +219,23 @@ def cmd_website_snippet(args: argparse.Namespace) -> None:
     print(websites.install_snippet(settings.public_url, site.id))
 
 
+def cmd_visitors_purge(_args: argparse.Namespace) -> None:
+    """What each node does hourly, now: forget idle anonymous visitors."""
+    from datetime import timedelta
+
+    from sitechat.db.base import utcnow
+    from sitechat.tracking import repository as tracking
+
+    settings = _settings()
+    cutoff = utcnow() - timedelta(days=settings.anonymous_retention_days)
+
+    async def run(uow: Any) -> int:
+        return await tracking.purge_anonymous(uow.session, cutoff, batch=1_000_000)
+
+    n = asyncio.run(_with_uow(settings, run))
+    print(f"forgot {n} anonymous visitors idle for more than {settings.anonymous_retention_days} days")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sitechat", description="Self-hosted live chat for websites.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     ws = website.add_parser("snippet", help="print a website's install snippet, ready to paste")
     ws.add_argument("website_id")
     ws.set_defaults(func=cmd_website_snippet)
+
+    visitors = sub.add_parser("visitors", help="visitor data").add_subparsers(
+        dest="visitors_command", required=True
+    )
+    visitors.add_parser(
+        "purge", help="forget anonymous visitors idle longer than SITECHAT_ANONYMOUS_RETENTION_DAYS"
+    ).set_defaults(func=cmd_visitors_purge)
     return parser
 
 

@@ -59,12 +59,40 @@ class Settings(BaseSettings):
     rate_widget_events: str = "120/minute"
 
     db_pool_size: int = Field(default=10, ge=1)
+    geoip_db: str | None = Field(
+        default=None,
+        description="A MaxMind .mmdb (City or Country); default: the bundled country data.",
+    )
+    ip_truncate: bool = Field(
+        default=False,
+        description="Store visitors' addresses truncated (IPv4 /24, IPv6 /48); GeoIP sees the full one.",
+    )
+    live_visitor_ttl: float = Field(
+        default=60.0,
+        ge=5,
+        description="Seconds a tab stays in the live visitor list after its last ping (sent every 20 s).",
+    )
+    anonymous_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Visitors who never chatted nor said who they are are deleted after these idle days.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.",
     )
     # Set when public_url was derived from host and port (so --port can move it).
     public_url_derived: bool = Field(default=False, exclude=True)
+
+    @field_validator("geoip_db")
+    @classmethod
+    def _check_geoip_db(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        path = Path(v)
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise ValueError(f"{v} is not a readable file (a MaxMind .mmdb such as GeoLite2-City.mmdb)")
+        return v
 
     @field_validator("public_url")
     @classmethod

@@ -10,10 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sitechat.config import Settings
 from sitechat.db.engine import make_engine, make_sessionmaker
 from sitechat.db.uow import UnitOfWork
+from sitechat.integrations.geoip import GeoIP, make_geoip
 from sitechat.ratelimit import RateLimiter
 from sitechat.realtime.broker import make_broker
 from sitechat.realtime.hub import Hub
 from sitechat.realtime.presence import Presence, make_presence
+from sitechat.tracking.live import LivePresence, make_live_presence
 from sitechat.visitors.tokens import VisitorSigner
 
 if TYPE_CHECKING:
@@ -32,6 +34,9 @@ class AppContext:
     # … and per node, for limits on one connection's frames.
     local_limiter: RateLimiter
     signer: VisitorSigner
+    # Visitors on each website now (tabs that ping), and where addresses are.
+    live: LivePresence
+    geoip: GeoIP
     connections: set[Connection] = field(default_factory=set)
 
     def uow(self) -> UnitOfWork:
@@ -40,6 +45,8 @@ class AppContext:
     async def close(self) -> None:
         await self.hub.close()
         await self.presence.close()
+        await self.live.close()
+        self.geoip.close()
         await self.engine.dispose()
 
 
@@ -56,4 +63,6 @@ async def build_context(settings: Settings) -> AppContext:
         limiter=RateLimiter(settings.redis_url),
         local_limiter=RateLimiter(None),
         signer=VisitorSigner(settings.secret_key, settings.visitor_token_ttl),
+        live=make_live_presence(settings.redis_url, ttl=settings.live_visitor_ttl),
+        geoip=make_geoip(settings.geoip_db or None),
     )

@@ -87,6 +87,20 @@ class OriginNotAllowed(Forbidden):
     default_detail = "This website does not allow chat from that origin."
 
 
+class IdentityInvalid(Forbidden):
+    """A ``user_hash`` that does not prove the ``user_id`` (or cannot be checked)."""
+
+    code = "identity_invalid"
+    default_detail = "user_hash is not HMAC-SHA256(identity secret, user_id)."
+
+
+class VerificationRequired(Forbidden):
+    """The website accepts only verified ``identify`` calls."""
+
+    code = "verification_required"
+    default_detail = "This website requires identify calls to carry user_id and user_hash."
+
+
 class NotFound(SitechatError):
     code = "not_found"
     status = 404
@@ -102,6 +116,14 @@ class Conflict(SitechatError):
     code = "conflict"
     status = 409
     default_detail = "That conflicts with existing data."
+
+
+class IdentitySecretUnreadable(Conflict):
+    code = "identity_secret_unreadable"
+    default_detail = (
+        "The website's identity secret cannot be decrypted with this server's secret key "
+        "(was SITECHAT_SECRET_KEY changed?). Create a new one."
+    )
 
 
 class RateLimited(SitechatError):

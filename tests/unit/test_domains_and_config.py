@@ -76,6 +76,9 @@ def test_settings_errors_name_the_setting(tmp_path: Path, monkeypatch: pytest.Mo
         ("SITECHAT_MAX_MESSAGE_CHARS", "0"),
         ("SITECHAT_RATE_LOGIN", "ten per fortnight"),
         ("SITECHAT_REDIS_URL", "unix:///tmp/redis.sock"),
+        ("SITECHAT_GEOIP_DB", "/no/such/GeoLite2-City.mmdb"),
+        ("SITECHAT_LIVE_VISITOR_TTL", "1"),
+        ("SITECHAT_ANONYMOUS_RETENTION_DAYS", "0"),
     ):
         monkeypatch.setenv(name, value)
         with pytest.raises(SettingsError, match=name):

@@ -110,6 +110,24 @@ def test_server_frames_serialize_with_type_and_utc_times() -> None:
         p.ErrorFrame(code="not_found", detail="No such conversation."),
         p.PongFrame(),
         p.PingFrame(),
+        p.VisitorLiveFrame(
+            website_id="web_1",
+            visitor=p.LiveVisitor(
+                visitor_id="v_1",
+                page_url="https://shop.example.com/",
+                page_since=datetime(2026, 11, 25, 17, 0, tzinfo=UTC),
+                session_started_at=datetime(2026, 11, 25, 16, 55, tzinfo=UTC),
+                source_class="direct",
+            ),
+        ),
+        p.VisitorLeftFrame(website_id="web_1", visitor_id="v_1"),
+        p.VisitorReturnedFrame(
+            website_id="web_1",
+            visitor_id="v_1",
+            session_id="vs_1",
+            previous_visit_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+            visits=2,
+        ),
     ]
     for f in frames:
         data = f.model_dump(mode="json")

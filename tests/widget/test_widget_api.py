@@ -147,6 +147,7 @@ async def test_identify_saves_the_profile_and_bad_identify_is_readable_by_the_pa
         "name": "Jane Doe",
         "email": "jane@example.com",
         "phone": None,
+        "company": None,
         "custom_data": {"plan": "pro", "seats": 3},
     }
     # custom_data merges key by key; null deletes a key; an omitted field stays.
@@ -160,6 +161,7 @@ async def test_identify_saves_the_profile_and_bad_identify_is_readable_by_the_pa
         "name": "Jane Doe",
         "email": "jane@example.com",
         "phone": "+33 1 23 45 67 89",
+        "company": None,
         "custom_data": {"plan": "pro", "team": "ops"},
     }
 
@@ -215,7 +217,13 @@ async def test_profile_update_saves_each_detail_and_tells_tabs_and_agents(server
     _a, _pw, token = await owner.create_agent([site["id"]])
     agent_ws, _ = await clients.agent(server.ws_url, token)
     tab1, cfg, welcome = await clients.visitor(server.url, site["id"])
-    assert welcome["profile"] == {"name": None, "email": None, "phone": None, "custom_data": {}}
+    assert welcome["profile"] == {
+        "name": None,
+        "email": None,
+        "phone": None,
+        "company": None,
+        "custom_data": {},
+    }
     tab2, _, _ = await clients.visitor(server.url, site["id"], visitor_key=cfg["visitor_key"])
 
     await tab1.send({"type": "profile.update", "id": "p1", "email": "ann@example.com"})
@@ -233,6 +241,7 @@ async def test_profile_update_saves_each_detail_and_tells_tabs_and_agents(server
         "name": "Ann",
         "email": "ann@example.com",
         "phone": None,
+        "company": None,
         "custom_data": {"order": 1234},
     }
 
@@ -434,7 +443,7 @@ async def test_tracked_events_are_stored_for_the_visitor(server, owner: Api) -> 
         r = await http.post(
             url, content=json.dumps(body), headers={"Origin": DEFAULT_ORIGIN, "Content-Type": "text/plain"}
         )
-        assert r.status_code == 202 and r.json() == {"recorded": 2}
+        assert r.status_code == 202 and r.json() == {"recorded": 2, "has_open_conversation": False}
         assert r.headers["access-control-allow-origin"] == DEFAULT_ORIGIN
 
         bad_cases = [

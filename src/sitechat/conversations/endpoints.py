@@ -12,6 +12,7 @@ from sitechat.conversations.schemas import (
     MessagePage,
     SendIn,
     SendOut,
+    StartIn,
     StatusFilter,
 )
 from sitechat.http import Auth, agent_auth
@@ -40,6 +41,33 @@ async def list_conversations(
             limit=limit,
         )
     return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+@router.post("", response_model=SendOut, status_code=201)
+async def start_conversation(data: StartIn, auth: Auth = Depends(agent_auth)) -> SendOut:
+    """Write first to a visitor; their open conversation is used when they have one
+    (``created`` says which)."""
+    await auth.ctx.limiter.check(auth.ctx.settings.rate_messages, "messages", auth.actor.sender_key)
+    for attempt in (1, 2):
+        try:
+            async with auth.ctx.uow() as uow:
+                result = await service.start_with_visitor(
+                    uow,
+                    auth.actor,
+                    visitor_id=data.visitor_id,
+                    body=data.body,
+                    max_chars=auth.ctx.settings.max_message_chars,
+                    client_msg_id=data.client_msg_id,
+                )
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return SendOut(
+        conversation_id=result.conversation.id,
+        created=result.conversation.last_seq == 1,
+        message=service.message_out(result.message),
+    )
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)

@@ -268,3 +268,47 @@ async def messages_page(
         return list(reversed(rows[:limit])), has_more
     rows = list((await session.scalars(stmt.order_by(Message.seq).limit(limit + 1))).all())
     return rows[:limit], len(rows) > limit
+
+
+# --- identification ------------------------------------------------------------------------
+
+
+async def move_visitor(session: AsyncSession, from_visitor_id: str, to_visitor_id: str) -> list[Conversation]:
+    """Every conversation of one visitor, given to another, with that visitor's messages
+    (sender id and the key client_msg_id is unique in). Returns them, reloaded."""
+    stmt = select(Conversation.id).where(Conversation.visitor_id == from_visitor_id)
+    ids = list((await session.scalars(stmt)).all())
+    if not ids:
+        return []
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id.in_(ids))
+        .values(visitor_id=to_visitor_id)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Message)
+        .where(
+            Message.conversation_id.in_(ids),
+            Message.sender_kind == "visitor",
+            Message.sender_id == from_visitor_id,
+        )
+        .values(sender_id=to_visitor_id, sender_key=f"visitor:{to_visitor_id}")
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.id.in_(ids))
+        .order_by(Conversation.created_at)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def count_for_visitor(session: AsyncSession, visitor_id: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.visitor_id == visitor_id)
+        )
+        or 0
+    )

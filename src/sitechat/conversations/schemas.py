@@ -25,6 +25,12 @@ class SendIn(BaseModel):
     client_msg_id: ClientMsgId | None = None
 
 
+class StartIn(SendIn):
+    """An agent starts a conversation with a visitor (e.g. from the live list)."""
+
+    visitor_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
 class SendOut(BaseModel):
     conversation_id: str
     created: bool

@@ -241,6 +241,38 @@ async def submit_offline(
     return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=True, now=now)
 
 
+async def start_with_visitor(
+    uow: UnitOfWork,
+    actor: AgentActor,
+    *,
+    visitor_id: str,
+    body: str,
+    max_chars: int,
+    client_msg_id: str | None = None,
+) -> SendResult:
+    """An agent writes first to a visitor on the website (from the live list). The message
+    goes into the visitor's open conversation if there is one, else into a new one
+    (``origin: agent``) assigned to the agent; the widget shows it as any reply."""
+    check_body(body, max_chars)
+    if client_msg_id is not None:
+        earlier = await find_sent(uow, actor, client_msg_id)
+        if earlier is not None:
+            return earlier
+    visitor = await visitors.lock(uow, visitor_id)
+    if visitor is None or not actor.can_see(visitor.website_id):
+        raise NotFound("No such visitor.")
+    now = utcnow()
+    conv = await repository.current_of_visitor(uow.session, visitor.id)
+    created = conv is None
+    if conv is None:
+        conv = await repository.insert(
+            uow.session, website_id=visitor.website_id, visitor_id=visitor.id, now=now, origin="agent"
+        )
+        conv.assignee_id = actor.agent_id
+        await uow.session.flush()
+    return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=created, now=now)
+
+
 async def _append(
     uow: UnitOfWork,
     actor: Actor,
@@ -467,3 +499,21 @@ async def count_for_website(uow: UnitOfWork, website_id: str) -> int:
 
 async def visitor_has_open(uow: UnitOfWork, visitor_id: str) -> bool:
     return await repository.current_of_visitor(uow.session, visitor_id) is not None
+
+
+# --- identification: one verified user, one visitor (docs/identification.md) ----------------
+
+
+async def move_visitor(uow: UnitOfWork, from_visitor_id: str, to_visitor_id: str) -> int:
+    """Give every conversation of one visitor to another (a verified user seen on a new
+    device joins their profile), their own messages included, so a send retried by the
+    old device is still recognised. Agents and the new visitor's tabs hear of each moved
+    conversation. Returns how many moved."""
+    moved = await repository.move_visitor(uow.session, from_visitor_id, to_visitor_id)
+    for conv in moved:
+        _emit_conversation(uow, await conversation_out(uow, conv), conv)
+    return len(moved)
+
+
+async def count_for_visitor(uow: UnitOfWork, visitor_id: str) -> int:
+    return await repository.count_for_visitor(uow.session, visitor_id)

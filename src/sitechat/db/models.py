@@ -3,7 +3,8 @@
 from sitechat.agents.models import Agent, AgentSession, AgentWebsite, ApiToken
 from sitechat.conversations.models import Conversation, Message
 from sitechat.db.base import Base
-from sitechat.visitors.models import Visitor
+from sitechat.tracking.models import PageView, VisitorSession
+from sitechat.visitors.models import Visitor, VisitorEvent
 from sitechat.websites.models import Website
 
 __all__ = [
@@ -14,6 +15,9 @@ __all__ = [
     "Base",
     "Conversation",
     "Message",
+    "PageView",
     "Visitor",
+    "VisitorEvent",
+    "VisitorSession",
     "Website",
 ]

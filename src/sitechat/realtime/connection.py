@@ -443,7 +443,7 @@ class Connection:
                     uow,
                     actor,
                     profile=ProfileFields.model_validate(
-                        frame.model_dump(include={"name", "email", "phone", "custom_data"})
+                        frame.model_dump(include={"name", "email", "phone", "company", "custom_data"})
                     ),
                     body=frame.body,
                     client_msg_id=frame.client_msg_id,

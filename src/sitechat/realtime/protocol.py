@@ -194,9 +194,12 @@ class AgentBrief(BaseModel):
 
 
 class VisitorProfile(BaseModel):
+    """What the visitor's own widget sees of their profile (never the site's user id)."""
+
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    company: str | None = None
     custom_data: dict[str, Any] = {}
 
 
@@ -219,7 +222,14 @@ class ProfileFrame(ServerFrame):
 
 
 class VisitorProfileOut(VisitorProfile):
+    """What agents see: the profile, and how well we know who the visitor is."""
+
     id: str
+    # anonymous: nothing known; partial: some detail; identified: name and email;
+    # verified: the website vouched for the user (docs/identification.md).
+    state: Literal["anonymous", "partial", "identified", "verified"] = "anonymous"
+    verified: bool = False
+    user_id: str | None = None
 
 
 class VisitorFrame(ServerFrame):
@@ -293,6 +303,67 @@ class HistoryFrame(ServerFrame):
     id: str | None = None
     conversation_id: str
     messages: list[MessageOut]
+
+
+class LiveVisitor(BaseModel):
+    """A visitor on a website right now, as the agents' live list shows them."""
+
+    visitor_id: str
+    name: str | None = None
+    email: str | None = None
+    # anonymous, partial, identified or verified (docs/identification.md)
+    state: str = "anonymous"
+    page_url: str
+    page_title: str = ""
+    page_since: datetime
+    # Start of the visit (the session): "time on site".
+    session_started_at: datetime
+    source_class: str
+    source: str | None = None
+    # {country_code, country, region, city}
+    location: dict[str, str | None] = {}
+    timezone: str | None = None
+    # {type, browser, browser_version, os, os_version}
+    device: dict[str, str | None] = {}
+    # Open tabs on the site (the page shown is the latest one's).
+    tabs: int = 1
+
+    @field_serializer("page_since", "session_started_at")
+    def _ser(self, dt: datetime) -> str:
+        return _iso(dt)
+
+
+class VisitorLiveFrame(ServerFrame):
+    """To agents: a visitor arrived on the website or moved to another page."""
+
+    type: Literal["visitor.live"] = "visitor.live"
+    website_id: str
+    visitor: LiveVisitor
+
+
+class VisitorLeftFrame(ServerFrame):
+    """To agents: the visitor's last tab on the website closed (or stopped answering)."""
+
+    type: Literal["visitor.left"] = "visitor.left"
+    website_id: str
+    visitor_id: str
+
+
+class VisitorReturnedFrame(ServerFrame):
+    """To agents: a visitor seen before started a new visit."""
+
+    type: Literal["visitor.returned"] = "visitor.returned"
+    website_id: str
+    visitor_id: str
+    name: str | None = None
+    email: str | None = None
+    session_id: str
+    previous_visit_at: datetime
+    visits: int
+
+    @field_serializer("previous_visit_at")
+    def _ser(self, dt: datetime) -> str:
+        return _iso(dt)
 
 
 class FieldError(BaseModel):

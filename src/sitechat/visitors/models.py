@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sitechat.db.base import Base, JSONType, UTCDateTime, new_id, utcnow
@@ -11,13 +11,20 @@ from sitechat.db.base import Base, JSONType, UTCDateTime, new_id, utcnow
 
 class Visitor(Base):
     __tablename__ = "visitors"
+    # A site's own user id is one visitor per website (identity verification).
+    __table_args__ = (UniqueConstraint("website_id", "user_id", name="uq_visitors_website_user"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("v"))
     website_id: Mapped[str] = mapped_column(ForeignKey("websites.id", ondelete="CASCADE"), index=True)
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
     phone: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    company: Mapped[str | None] = mapped_column(String(100), nullable=True)
     custom_data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The website's own id for this user, set only by a verified identify (HMAC) or the
+    # server-side identify API; ``verified`` says the website vouched for it.
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

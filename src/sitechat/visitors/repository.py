@@ -14,8 +14,11 @@ async def get(session: AsyncSession, visitor_id: str) -> Visitor | None:
     return await session.get(Visitor, visitor_id)
 
 
-async def insert(session: AsyncSession, website_id: str) -> Visitor:
-    visitor = Visitor(website_id=website_id, custom_data={})
+async def insert(
+    session: AsyncSession, website_id: str, *, user_id: str | None = None, verified: bool = False
+) -> Visitor:
+    """Raises IntegrityError from the flush when ``user_id`` is taken on this website."""
+    visitor = Visitor(website_id=website_id, custom_data={}, user_id=user_id, verified=verified)
     session.add(visitor)
     await session.flush()
     return visitor
@@ -24,6 +27,33 @@ async def insert(session: AsyncSession, website_id: str) -> Visitor:
 async def lock(session: AsyncSession, visitor_id: str) -> Visitor | None:
     """``SELECT … FOR UPDATE`` on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes)."""
     return await session.scalar(select(Visitor).where(Visitor.id == visitor_id).with_for_update())
+
+
+async def lock_fresh(session: AsyncSession, visitor_id: str) -> Visitor | None:
+    """Like ``lock``, reloading every column: after a rolled-back savepoint the loaded
+    object's attributes are stale or expired."""
+    return await session.scalar(
+        select(Visitor)
+        .where(Visitor.id == visitor_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def by_user_id(session: AsyncSession, website_id: str, user_id: str) -> Visitor | None:
+    """The website's visitor with that user id, locked (``FOR UPDATE``) and read afresh:
+    after losing a race on the unique constraint, the winner's row is what we want."""
+    return await session.scalar(
+        select(Visitor)
+        .where(Visitor.website_id == website_id, Visitor.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def delete(session: AsyncSession, visitor: Visitor) -> None:
+    await session.delete(visitor)
+    await session.flush()
 
 
 async def insert_events(

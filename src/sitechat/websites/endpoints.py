@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Response
 
 from sitechat.http import Auth, agent_auth
 from sitechat.websites import service
-from sitechat.websites.schemas import WebsiteCreate, WebsiteMemberAdd, WebsiteOut
+from sitechat.websites.schemas import (
+    IdentitySecretCreated,
+    IdentitySecretOut,
+    WebsiteCreate,
+    WebsiteMemberAdd,
+    WebsiteOut,
+)
 from sitechat.websites.settings import WebsiteSettings, settings_of
 
 router = APIRouter(prefix="/api/v1/websites", tags=["websites"])
@@ -70,3 +76,47 @@ async def remove_member(website_id: str, agent_id: str, auth: Auth = Depends(age
     service.require_manager(auth.actor.role)
     async with auth.ctx.uow() as uow:
         await service.remove_member(uow, website_id, agent_id)
+
+
+# The secret lets its holder vouch for any of the website's users: never cached on the way.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get("/{website_id}/identity-secret", response_model=IdentitySecretOut)
+async def get_identity_secret(
+    website_id: str, response: Response, auth: Auth = Depends(agent_auth)
+) -> IdentitySecretOut:
+    """Owners and admins. The secret the website's server signs user ids with
+    (docs/identification.md); null when none was created."""
+    async with auth.ctx.uow() as uow:
+        secret = await service.identity_secret(uow, auth.actor, website_id, auth.ctx.settings.secret_key)
+    response.headers.update(NO_STORE)
+    return IdentitySecretOut(secret=secret)
+
+
+@router.post(
+    "/{website_id}/identity-secret",
+    response_model=IdentitySecretCreated,
+    status_code=201,
+    responses={200: {"model": IdentitySecretCreated, "description": "An existing secret was replaced."}},
+)
+async def rotate_identity_secret(
+    website_id: str, response: Response, auth: Auth = Depends(agent_auth)
+) -> IdentitySecretCreated:
+    """Owners and admins. Creates the secret (201), or replaces it (200): from then on
+    only hashes made with the new secret verify."""
+    async with auth.ctx.uow() as uow:
+        secret, created = await service.rotate_identity_secret(
+            uow, auth.actor, website_id, auth.ctx.settings.secret_key
+        )
+    response.status_code = 201 if created else 200
+    response.headers.update(NO_STORE)
+    return IdentitySecretCreated(secret=secret, created=created)
+
+
+@router.delete("/{website_id}/identity-secret", status_code=204)
+async def delete_identity_secret(website_id: str, auth: Auth = Depends(agent_auth)) -> None:
+    """Owners and admins. Afterwards every identify carrying a user_hash is refused
+    (identity_invalid) until a new secret is created."""
+    async with auth.ctx.uow() as uow:
+        await service.delete_identity_secret(uow, auth.actor, website_id)

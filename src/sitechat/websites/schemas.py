@@ -37,3 +37,16 @@ class WebsiteOut(BaseModel):
 class WebsiteMemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class IdentitySecretOut(BaseModel):
+    """The website's identity secret, to compute ``user_hash`` on the website's own server;
+    null when it has none."""
+
+    secret: str | None
+
+
+class IdentitySecretCreated(BaseModel):
+    secret: str
+    # False when an existing secret was replaced (the old one no longer verifies).
+    created: bool

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from sitechat.actors import AgentActor
 from sitechat.db.uow import UnitOfWork
-from sitechat.errors import Forbidden, WebsiteNotFound
+from sitechat.errors import Forbidden, IdentitySecretUnreadable, WebsiteNotFound
 from sitechat.realtime import topics
+from sitechat.visitors import identity
 from sitechat.websites import repository
 from sitechat.websites.models import Website
 from sitechat.websites.schemas import WebsiteCreate, WebsiteOut
 from sitechat.websites.settings import WebsiteSettings, merged, settings_of
 
+log = logging.getLogger(__name__)
 SNIPPET = """<script>
   (function(w,d,s,l,i){{w[l]=w[l]||[];w[l].push({{'gtm.start':
   new Date().getTime(),event:'chat.js'}});var f=d.getElementsByTagName(s)[0],
@@ -128,3 +131,63 @@ async def remove_member(uow: UnitOfWork, website_id: str, agent_id: str) -> None
 def require_manager(role: str) -> None:
     if role not in ("owner", "admin"):
         raise Forbidden("Only owners and admins manage websites.")
+
+
+# --- identity secret (docs/identification.md) -------------------------------------------------
+
+
+async def _managed(uow: UnitOfWork, actor: AgentActor, website_id: str) -> Website:
+    """The website, locked, for an owner or admin. Visibility first: a website the actor
+    may not see is not found, whatever the role."""
+    if not actor.can_see(website_id):
+        raise WebsiteNotFound()
+    require_manager(actor.role)
+    website = await repository.lock(uow.session, website_id)
+    if website is None:
+        raise WebsiteNotFound()
+    return website
+
+
+def verification_secret(website: Website, server_key: str) -> str | None:
+    """The website's identity secret in clear, None when it has none. Raises
+    IdentitySecretUnreadable rather than ever verifying against a wrong key."""
+    if website.identity_secret is None:
+        return None
+    try:
+        return identity.decrypt(server_key, website.id, website.identity_secret)
+    except identity.SecretUnreadable:
+        raise IdentitySecretUnreadable() from None
+
+
+async def identity_secret(uow: UnitOfWork, actor: AgentActor, website_id: str, server_key: str) -> str | None:
+    return verification_secret(await _managed(uow, actor, website_id), server_key)
+
+
+async def rotate_identity_secret(
+    uow: UnitOfWork, actor: AgentActor, website_id: str, server_key: str
+) -> tuple[str, bool]:
+    """A new secret (the old one stops verifying at once); True when there was none before."""
+    website = await _managed(uow, actor, website_id)
+    created = website.identity_secret is None
+    secret = identity.new_secret()
+    website.identity_secret = identity.encrypt(server_key, website.id, secret)
+    await uow.session.flush()
+    # Who and which website, never the secret.
+    log.info(
+        "identity secret %s for website %s by agent %s",
+        "created" if created else "rotated",
+        website.id,
+        actor.agent_id,
+    )
+    return secret, created
+
+
+async def delete_identity_secret(uow: UnitOfWork, actor: AgentActor, website_id: str) -> bool:
+    """True when there was a secret to delete."""
+    website = await _managed(uow, actor, website_id)
+    had = website.identity_secret is not None
+    website.identity_secret = None
+    await uow.session.flush()
+    if had:
+        log.info("identity secret deleted for website %s by agent %s", website.id, actor.agent_id)
+    return had

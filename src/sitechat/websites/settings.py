@@ -47,8 +47,16 @@ class Behavior(_Section):
     greet_delay_ms: Annotated[int, Field(ge=0, le=600_000)] = 3000
     # Progressive profiling: ask for an email inside the conversation when none is known.
     ask_email_in_chat: bool = True
-    # Write nothing to the visitor's browser storage until the page calls consent(true).
+    # Until the page calls consent(true): write nothing to the visitor's browser storage,
+    # and record no tracking (sessions, page views, live list).
     require_consent: bool = False
+    # Browsers sending Global Privacy Control (Sec-GPC / navigator.globalPrivacyControl)
+    # are not tracked.
+    honor_gpc: bool = False
+    # Only verified identify calls (user_id + a valid user_hash) are accepted: any other
+    # identify is refused with verification_required and nothing from it is saved. The
+    # panel's own pre-chat and in-chat questions still work.
+    require_verification: bool = False
 
 
 class PrechatFields(_Section):

@@ -21,6 +21,8 @@ from sitechat.errors import (
 )
 from sitechat.http import error_body, error_body_of, get_ctx
 from sitechat.paths import STATIC_DIR
+from sitechat.tracking import service as tracking
+from sitechat.tracking.service import RequestInfo
 from sitechat.visitors.schemas import EventsIn
 from sitechat.widget import service
 from sitechat.widget.schemas import ConfigIn, ConfigOut
@@ -68,6 +70,16 @@ def _widget_error(exc: SitechatError, origin: str) -> JSONResponse:
     return JSONResponse(error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)})
 
 
+def _request_info(request: Request) -> RequestInfo:
+    # request.client is the visitor's own address: uvicorn replaces it from
+    # X-Forwarded-For only for the configured trusted proxies (SITECHAT_TRUSTED_PROXIES).
+    return RequestInfo(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        gpc=request.headers.get("sec-gpc") == "1",
+    )
+
+
 async def _parse(request: Request, model: type[M]) -> M:
     """Parsed here rather than by FastAPI so that a bad body is answered with the CORS
     headers: the loader can then read the error and say which identify field was wrong.
@@ -107,8 +119,9 @@ async def widget_config(website_id: str, request: Request) -> JSONResponse:
                 # Only an allowed origin learns what was wrong with its request.
                 await service.allowed_website(uow, website_id, origin)
                 raise bad
-            out = await service.config(uow, ctx, website_id, origin, data)
+            out, live_ops = await service.config(uow, ctx, website_id, origin, data, _request_info(request))
         out = await service.with_presence(ctx, out)
+        await tracking.apply_live(ctx, live_ops)
     except SitechatError as exc:
         return _widget_error(exc, origin)
     return JSONResponse(out.model_dump(mode="json"), headers={**_cors(origin), "Cache-Control": "no-store"})
@@ -132,10 +145,15 @@ async def widget_events(website_id: str, request: Request) -> JSONResponse:
             # The origin first: a refused page learns nothing about its body.
             website = await service.allowed_website(uow, website_id, origin)
             data = await _parse(request, EventsIn)
-            count = await service.record_events(uow, ctx, website, data)
+            count, has_open, live_ops = await service.record_events(
+                uow, ctx, website, data, _request_info(request)
+            )
+        await tracking.apply_live(ctx, live_ops)
     except SitechatError as exc:
         return _widget_error(exc, origin)
-    return JSONResponse({"recorded": count}, status_code=202, headers=_cors(origin))
+    return JSONResponse(
+        {"recorded": count, "has_open_conversation": has_open}, status_code=202, headers=_cors(origin)
+    )
 
 
 @router.get("/widget/loader.js", include_in_schema=False)

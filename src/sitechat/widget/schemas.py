@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from sitechat.realtime.protocol import VisitorProfile
-from sitechat.visitors.schemas import Identify
+from sitechat.visitors.schemas import ClientId, ClientInfo, Identify, PageIn
 from sitechat.websites.settings import Appearance, Behavior, Offline, Prechat
 
 
@@ -16,6 +16,13 @@ class ConfigIn(BaseModel):
     identify: Identify | None = None
     # WebsiteChat.setLocale(...) or the browser's language; a BCP 47 tag.
     locale: Annotated[str, Field(max_length=35, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")] | None = None
+    # Tracking (docs/tracking.md): this document's tab id, the page it shows, what the
+    # browser says about itself, and the privacy signals the server must honour.
+    tab: ClientId | None = None
+    page: PageIn | None = None
+    client: ClientInfo | None = None
+    consent: bool | None = None
+    gpc: bool = False
 
 
 class WidgetWebsite(BaseModel):
@@ -47,3 +54,6 @@ class ConfigOut(BaseModel):
     visitor: VisitorProfile
     # The panel is created at once for such a visitor, so a reply raises the badge.
     has_open_conversation: bool
+    # Whether this page is tracked (consent and Global Privacy Control honoured): the
+    # launcher reports page views, time on page and presence only when it is.
+    tracking: bool = False

@@ -8,6 +8,8 @@ from sitechat.conversations import service as conversations
 from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
 from sitechat.errors import OriginNotAllowed, Unauthorized
+from sitechat.tracking import service as tracking
+from sitechat.tracking.service import LiveOps, RequestInfo
 from sitechat.visitors import service as visitors
 from sitechat.visitors.schemas import EventsIn
 from sitechat.websites import service as websites
@@ -24,16 +26,32 @@ async def allowed_website(uow: UnitOfWork, website_id: str, origin: str | None) 
     return website
 
 
-async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: ConfigIn) -> ConfigOut:
+async def config(
+    uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str, data: ConfigIn, req: RequestInfo
+) -> tuple[ConfigOut, LiveOps | None]:
+    """The answer to the loader, and the live-list update to make once committed."""
     website = await allowed_website(uow, website_id, origin)
     settings = settings_of(website.settings)
     known = ctx.signer.read_key(data.visitor_key, website.id)
     visitor = await visitors.get_or_create(uow, website.id, known)
     if data.identify is not None:
-        # The page's own data (plan, account id...) may use any custom_data key.
-        visitor = await visitors.update_profile(
-            uow, visitor.id, settings, data.identify, any_custom_keys=True, field_prefix="identify."
+        # May answer with another visitor: a verified user's own, seen on any device
+        # (docs/identification.md). Everything below is for that one.
+        visitor = await visitors.identify(
+            uow, website, visitor.id, data.identify, server_key=ctx.settings.secret_key
         )
+    tracked, live_ops = await tracking.page_loaded(
+        uow,
+        ctx,
+        website,
+        visitor,
+        settings,
+        tab=data.tab,
+        page=data.page,
+        client=data.client,
+        consent=data.consent,
+        req=RequestInfo(req.ip, req.user_agent, req.gpc or data.gpc),
+    )
     photos = settings.behavior.show_agent_photos
     team = [
         WidgetAgent(id=a.id, name=a.name, avatar_url=a.avatar_url if photos else None)
@@ -58,7 +76,8 @@ async def config(uow: UnitOfWork, ctx: AppContext, website_id: str, origin: str,
         agents=team,
         visitor=visitors.profile_of(visitor),
         has_open_conversation=await conversations.visitor_has_open(uow, visitor.id),
-    )
+        tracking=tracked,
+    ), live_ops
 
 
 def frame_ancestors(allowed: list[str]) -> str:
@@ -76,11 +95,15 @@ async def with_presence(ctx: AppContext, out: ConfigOut) -> ConfigOut:
     return out
 
 
-async def record_events(uow: UnitOfWork, ctx: AppContext, website: Website, data: EventsIn) -> int:
-    """For a website whose origin the caller has checked (allowed_website)."""
+async def record_events(
+    uow: UnitOfWork, ctx: AppContext, website: Website, data: EventsIn, req: RequestInfo
+) -> tuple[int, bool, LiveOps | None]:
+    """For a website whose origin the caller has checked (allowed_website): how many
+    events came, whether the visitor has a conversation going (an agent may have started
+    one: the launcher then opens the panel's connection), and the live-list update."""
     visitor_id = ctx.signer.read_key(data.visitor_key, website.id)
     visitor = await visitors.get(uow, visitor_id) if visitor_id else None
     if visitor is None or visitor.website_id != website.id:
         raise Unauthorized("Unknown or invalid visitor_key; fetch the config again.")
-    await visitors.record_tracked(uow, visitor, data.events)
-    return len(data.events)
+    ops = await tracking.record_events(uow, ctx, website, visitor, settings_of(website.settings), data, req)
+    return len(data.events), await conversations.visitor_has_open(uow, visitor.id), ops
