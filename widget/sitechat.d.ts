@@ -12,11 +12,16 @@ declare namespace WebsiteChat {
     email?: string;
     name?: string;
     phone?: string;
+    company?: string;
     /** Merged key by key into what is already stored; `null` deletes a key. */
     customData?: Record<string, string | number | boolean | null>;
-    /** Accepted now; used by identity verification in a later release. */
+    /** Your own id for the logged-in user; counts only with a valid `userHash`. */
     userId?: string;
-    /** HMAC of userId; accepted now, verified in a later release. */
+    /**
+     * Hex HMAC-SHA256 of `userId`, keyed with the website's identity secret and computed
+     * on your server (docs/identification.md). With it the visitor is verified and sees
+     * their conversations on any device.
+     */
     userHash?: string;
   }
 
@@ -45,6 +50,12 @@ declare namespace WebsiteChat {
     message: Message;
     /** The number of agent messages the visitor has not read changed. */
     "unread-count": number;
+    /**
+     * Desktop only: the cursor left the page through the top of the window (towards the
+     * tabs or the address bar). At most once per page view; fires whether or not the page
+     * is tracked.
+     */
+    "exit-intent": undefined;
   }
 
   type EventName = keyof EventMap;
@@ -84,7 +95,7 @@ declare namespace WebsiteChat {
     setLocale(code: string): void;
     /** Forget this visitor (e.g. on logout): a new, anonymous visitor starts. */
     reset(): void;
-    /** Grant or withdraw consent to store the visitor key on this device. */
+    /** Grant or withdraw consent to store the visitor key on this device and to track page views. */
     consent(granted: boolean): void;
   }
 }

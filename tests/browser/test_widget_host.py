@@ -744,11 +744,12 @@ async def test_wrong_calls_warn_once_each_and_break_nothing(
                 "WebsiteChat.track('signup', {plan: 'pro', seats: 3}); WebsiteChat('track', 'checkout')"
             )
         response = await recorded.value
-        assert response.status == 202 and await response.json() == {"recorded": 2}
+        assert response.status == 202
+        assert await response.json() == {"recorded": 2, "has_open_conversation": False}
         sent = json.loads(response.request.post_data or "{}")
         assert sent["events"] == [
-            {"name": "signup", "data": {"plan": "pro", "seats": 3}},
-            {"name": "checkout", "data": {}},
+            {"type": "custom", "name": "signup", "data": {"plan": "pro", "seats": 3}},
+            {"type": "custom", "name": "checkout", "data": {}},
         ]
         assert sent["visitor_key"] == await v.vk(site["id"])
         assert len(v.warnings) == len(WRONG_CALLS)

@@ -8,6 +8,10 @@
 // once, hidden, for a visitor with an open conversation so that replies raise
 // the badge. Host page <-> panel messages: widget/README.md.
 //
+// Page tracking (docs/widget.md §6): when the config says `tracking` (or consent
+// comes later), it reports SPA page views, visible time on page, exit intent and
+// presence pings through the events endpoint, batched with track() events.
+//
 // Strict-CSP safe: no inline <style> or style attributes in markup. Styles come
 // from a constructed stylesheet (not subject to style-src), or else from
 // launcher-HASH.css by <link> (allowed by `style-src <sitechat origin>`);
@@ -18,6 +22,7 @@
 
 /// <reference path="../sitechat.d.ts" />
 import type { Boot, Config, Identify } from "./loader";
+import { rid } from "./shared/id";
 import { type LauncherStrings, launcherStrings, unreadLabel } from "./shared/locale-launcher";
 
 /** The minified launcher.css, and its hashed file under /static/ (for the <link> fallback). */
@@ -33,7 +38,7 @@ const DEFAULT_COLOR = "#4F46E5";
 // 24x24 icons: a filled chat bubble and a stroked "X".
 const ICON_CHAT = "M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z";
 const ICON_CLOSE = "M6 6l12 12M18 6 6 18";
-const EVENTS = ["ready", "open", "close", "message", "unread-count"];
+const EVENTS = ["ready", "open", "close", "message", "unread-count", "exit-intent"];
 
 const warn = (msg: string): void => console.warn("[sitechat] " + msg);
 const isObj = (x: unknown): x is Obj => !!x && typeof x == "object" && !Array.isArray(x);
@@ -181,6 +186,8 @@ function start(b: Boot): void {
         pendingIdentify = null;
         if (fresh) b.k = null;
         fresh = false;
+        sentConsent = b.o;
+        sentPage = b.p;
         return b.f(identify).then(apply);
       })
       .catch(noop);
@@ -190,6 +197,9 @@ function start(b: Boot): void {
     cfg = c;
     if (outbox.length && !flushTimer) flushTimer = setTimeout(flush, 1000);
     if (b.k) store(vkKey, b.k);
+    // The server recorded the page the request carried; report it ourselves if it did not
+    // (consent given since) or if the page changed in the meantime.
+    update(!c.tracking || b.p != sentPage);
     const go = (): void => {
       draw();
       if (c.has_open_conversation || isOpen) createFrame();
@@ -452,29 +462,205 @@ function start(b: Boot): void {
     }
   });
 
-  // ---- track(): batched to POST /api/v1/widget/{id}/events ---------------------------
+  // ---- events: batched to POST /api/v1/widget/{id}/events ------------------------
 
-  const outbox: { name: string; data: Obj }[] = [];
+  const eventsUrl = b.s + "/api/v1/widget/" + encodeURIComponent(b.i) + "/events";
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
+  const gpc = nav.globalPrivacyControl === true;
+  /** track() and page events waiting to be sent, 20 a request. */
+  const outbox: Obj[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
-  function flush(): void {
+  const add = (e: Obj): void => {
+    if (outbox.length < 100) outbox.push(e);
+    if (!flushTimer) flushTimer = setTimeout(flush, 1000);
+  };
+  /** Send what waits. `beacon`: the page is being hidden or left (sendBeacon survives it). */
+  function flush(beacon?: boolean): void {
     clearTimeout(flushTimer);
     flushTimer = undefined;
     // Events wait for the visitor key (the first config answer).
     while (b.k && outbox.length) {
-      fetch(b.s + "/api/v1/widget/" + encodeURIComponent(b.i) + "/events", {
-        method: "POST",
-        // A string body is sent as text/plain: no preflight. keepalive: it survives the
-        // page closing. No cookies, as for the config request.
-        body: JSON.stringify({ visitor_key: b.k, events: outbox.splice(0, 20) }),
-        keepalive: true,
-        credentials: "omit",
-      }).catch(noop);
+      const k = b.k;
+      // A string body is sent as text/plain: no preflight.
+      const body = JSON.stringify({ visitor_key: k, tab: b.t, consent, gpc: gpc || undefined, events: outbox.splice(0, 20) });
+      if (beacon === true && nav.sendBeacon && nav.sendBeacon(eventsUrl, body)) continue;
+      // keepalive: it survives the page closing. No cookies, as for the config request.
+      fetch(eventsUrl, { method: "POST", body, keepalive: true, credentials: "omit" })
+        .then((r) => (r.ok ? r.json() : null))
+        .then((r: { has_open_conversation?: boolean } | null) => {
+          // An agent started a conversation with this (browsing) visitor: create the
+          // panel as for a returning visitor, so the badge and the sound go off.
+          if (r && r.has_open_conversation && k == b.k && cfg && !frame) {
+            cfg.has_open_conversation = true;
+            createFrame();
+          }
+        })
+        .catch(noop);
     }
   }
-  addEventListener("pagehide", flush);
-  d.addEventListener("visibilitychange", () => {
-    if (d.visibilityState == "hidden") flush();
-  });
+
+  // ---- page tracking ------------------------------------------------------------
+
+  /** Reporting page events: the config said so, or consent(true) came after it. */
+  let tracking = false;
+  /** consent and the page as the latest config request carried them */
+  let sentConsent = b.o;
+  let sentPage = b.p;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  /** the page shown (b.p, sent with config requests too) */
+  let page = b.p;
+  let lastUrl = page.url;
+  /** set while a new page view waits a tick for its title */
+  let viewTimer: ReturnType<typeof setTimeout> | undefined;
+  let exitSeen = false;
+  /** pagehide said goodbye (until the page comes back from the back/forward cache) */
+  let gone = false;
+  const P = { passive: true };
+  /** A listener never throws into the host page. */
+  const guard =
+    <E>(fn: (e: E) => void) =>
+    (e: E): void => {
+      try {
+        fn(e);
+      } catch {
+        // Tracking is best effort.
+      }
+    };
+  const here = (): string => location.href.slice(0, 2048);
+  const visible = (): boolean => d.visibilityState == "visible";
+  const now = (): number => performance.now();
+  // Visible time of the current page view: the first one counts from navigation start.
+  let visMs = 0;
+  let visFrom: number | null = visible() ? 0 : null;
+  const shownMs = (): number => Math.round(visMs + (visFrom == null ? 0 : now() - visFrom));
+  const trackAdd = (e: Obj): void => {
+    if (tracking) add(e);
+  };
+  const pageLeave = (): void => trackAdd({ type: "page_leave", pv: page.pv, duration_ms: shownMs() });
+  /** A new page view id for this tab: its clock starts, exit intent may fire again. */
+  const newPv = (referrer: string): void => {
+    b.p = page = { pv: rid(), url: here(), title: page.title, referrer: referrer.slice(0, 2048) };
+    visMs = 0;
+    visFrom = visible() ? now() : null;
+    exitSeen = false;
+  };
+  function viewNow(): void {
+    clearTimeout(viewTimer);
+    viewTimer = undefined;
+    page.title = d.title.slice(0, 300);
+    trackAdd({ type: "page_view", ...page });
+  }
+  /** History API, popstate, hashchange: a new page view when the URL changed. */
+  function navigated(): void {
+    const url = here();
+    if (url == lastUrl) return;
+    // Several changes within a tick (a router's push then replace) make one page view.
+    if (!viewTimer) {
+      pageLeave();
+      newPv(lastUrl);
+      // SPAs set the title after pushState: read it a tick later.
+      viewTimer = setTimeout(viewNow);
+    }
+    page.url = lastUrl = url;
+  }
+  try {
+    for (const m of ["pushState", "replaceState"] as const) {
+      const orig = history[m];
+      history[m] = function (this: History, ...args: Parameters<History["pushState"]>) {
+        const r = orig.apply(this, args);
+        guard(navigated)(0);
+        return r;
+      };
+    }
+  } catch {
+    // A frozen History API: popstate and hashchange still tell.
+  }
+  addEventListener("popstate", guard(navigated), P);
+  addEventListener("hashchange", guard(navigated), P);
+  // The URL may have changed between the loader and now.
+  guard(navigated)(0);
+
+  /** Start or stop reporting, as the config, consent and GPC allow; `view`: report the page shown. */
+  function update(view: boolean): void {
+    const bh = behavior();
+    const on =
+      !!cfg &&
+      consent !== false &&
+      !(bh.honor_gpc && gpc) &&
+      // consent(true) after a config request that did not carry it
+      (!!cfg.tracking || (consent === true && sentConsent !== true && !!bh.require_consent));
+    if (on == tracking) return;
+    tracking = on;
+    clearInterval(pingTimer);
+    if (on) {
+      if (view) viewNow();
+      // Presence: the server drops a tab about 60 s after its last ping. Each ping also
+      // asks whether an agent has started a conversation. (__sitechatPingMs: a test hook.)
+      pingTimer = setInterval(
+        guard(() => {
+          trackAdd({ type: "ping" });
+          flush();
+        }),
+        Number((window as unknown as Obj).__sitechatPingMs) || 20000,
+      );
+    } else {
+      // Withdrawn: page events still waiting are dropped too (track() events stay).
+      for (let i = outbox.length; i--; ) if (outbox[i]!.type != "custom") outbox.splice(i, 1);
+    }
+  }
+
+  d.addEventListener(
+    "visibilitychange",
+    guard(() => {
+      if (visible()) {
+        if (visFrom == null) visFrom = now();
+        return;
+      }
+      if (visFrom != null) visMs += now() - visFrom;
+      visFrom = null;
+      if (!gone) {
+        if (viewTimer) viewNow();
+        pageLeave();
+      }
+      flush(true);
+    }),
+    P,
+  );
+  addEventListener(
+    "pagehide",
+    guard(() => {
+      if (!gone) {
+        if (viewTimer) viewNow();
+        pageLeave();
+        trackAdd({ type: "leave" });
+      }
+      gone = true;
+      flush(true);
+    }),
+    P,
+  );
+  addEventListener(
+    "pageshow",
+    guard((e: PageTransitionEvent) => {
+      if (!e.persisted || !gone) return;
+      // Back from the back/forward cache: this tab shows a page again.
+      gone = false;
+      newPv("");
+      viewNow();
+    }),
+    P,
+  );
+  // Exit intent (desktop): the cursor leaves the window through the top, once per page view.
+  d.addEventListener(
+    "mouseout",
+    guard((e: MouseEvent) => {
+      if (e.relatedTarget || e.clientY > 0 || exitSeen || !matchMedia("(pointer: fine)").matches) return;
+      exitSeen = true;
+      trackAdd({ type: "exit_intent", pv: page.pv });
+      emit("exit-intent");
+    }),
+    P,
+  );
 
   // ---- the public API ---------------------------------------------------------
 
@@ -533,8 +719,7 @@ function start(b: Boot): void {
         if (!(v === null || t == "boolean" || (t == "number" && isFinite(v as number)) || (t == "string" && (v as string).length <= 500)))
           throw `data.${k} must be a string (up to 500 characters), a finite number, a boolean or null`;
       }
-      if (outbox.length < 100) outbox.push({ name, data: { ...data } });
-      if (!flushTimer) flushTimer = setTimeout(flush, 1000);
+      add({ type: "custom", name, data: { ...data } });
     },
     setLocale(a) {
       const code = typeof a[0] == "string" ? a[0].replace(/_/g, "-") : "";
@@ -547,8 +732,17 @@ function start(b: Boot): void {
       post({ type: "sitechat:locale", locale });
     },
     reset() {
-      // Events tracked so far belong to the old visitor.
+      // Events tracked so far belong to the old visitor, and so does this page view.
+      if (viewTimer) viewNow();
+      pageLeave();
+      trackAdd({ type: "leave" });
       flush();
+      // No pings until the next config. The new visitor gets new tab and page-view ids:
+      // nothing of the old one's presence carries over.
+      tracking = false;
+      clearInterval(pingTimer);
+      b.t = rid();
+      newPv(page.referrer);
       // The panel forgets this visitor (storage, socket); then it goes, and a new visitor starts.
       post({ type: "sitechat:reset" });
       const old = frame;
@@ -576,7 +770,7 @@ function start(b: Boot): void {
     },
     consent(a) {
       if (typeof a[0] != "boolean") throw "expects true or false";
-      consent = a[0];
+      consent = b.o = a[0];
       if (consent) {
         if (b.k && cfg) store(vkKey, b.k);
       } else {
@@ -590,6 +784,8 @@ function start(b: Boot): void {
         }
       }
       sendInit();
+      // Tracking starts (consent given after the config) or stops (withdrawn).
+      update(true);
     },
   };
 

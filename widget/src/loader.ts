@@ -8,12 +8,19 @@
 // which draws the launcher button, runs the queued commands in order and owns
 // everything else (launcher.ts). No inline scripts or styles, no eval: it
 // runs on host pages with a strict Content-Security-Policy.
+//
+// The config request also reports the page view (tab and page-view ids, URL,
+// title, referrer, a few browser facts, consent and GPC); the server decides
+// what it may keep (docs/widget.md §6, docs/tracking.md).
+
+import { rid } from "./shared/id";
 
 /** Wire form of `identify` (snake_case), as the config request carries it. */
 export interface Identify {
   name?: string;
   email?: string;
   phone?: string;
+  company?: string;
   custom_data?: Record<string, string | number | boolean | null>;
   user_id?: string;
   user_hash?: string;
@@ -31,6 +38,20 @@ export interface Behavior {
   auto_greet?: boolean;
   greet_delay_ms?: number;
   require_consent?: boolean;
+  /** Browsers sending Global Privacy Control are not tracked. */
+  honor_gpc?: boolean;
+}
+
+/** The page shown, as the config request and `page_view` events carry it. */
+export interface Page {
+  /** page-view id: new for each page shown (SPA navigations included) */
+  pv: string;
+  /** location.href, at most 2048 characters */
+  url: string;
+  /** document.title, at most 300 characters */
+  title: string;
+  /** document.referrer, or the previous URL after an SPA navigation; at most 2048 characters */
+  referrer: string;
 }
 
 /** The config response (docs/protocol.md); fields this side does not use are passed on to the panel. */
@@ -42,6 +63,8 @@ export interface Config {
   token_expires_in: number;
   ws_url: string;
   has_open_conversation?: boolean;
+  /** The server recorded this page view (consent and GPC honoured): report page tracking events. */
+  tracking?: boolean;
   /** When the loader received it (Date.now()); not from the server. */
   _at: number;
   [field: string]: unknown;
@@ -72,6 +95,12 @@ export interface Boot {
   v: (x: unknown) => Identify | string;
   /** merges two wire `identify` objects (custom_data key by key) */
   m: (a: Identify | null, b: Identify) => Identify;
+  /** the tab id: random, one per loaded document */
+  t: string;
+  /** the page shown (the launcher replaces it on SPA navigations); sent with each config request */
+  p: Page;
+  /** consent(...) as last called (the loader: queued calls only), sent with each config request */
+  o?: boolean;
   /** set by the launcher once it started (a second copy then stays idle) */
   L?: 1;
 }
@@ -94,6 +123,7 @@ const FIELDS: Record<string, string> = {
   email: "email",
   name: "name",
   phone: "phone",
+  company: "company",
   customData: "custom_data",
   userId: "user_id",
   userHash: "user_hash",
@@ -140,14 +170,17 @@ function main(): void {
   const existing = w.WebsiteChat as { _?: Boot } | undefined;
   if (existing && existing._) return warn("the snippet is on this page twice; the second copy does nothing");
 
+  const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   const b = {
     s: src.origin,
     i: id,
     q: [],
     k: null,
-    l: tag(navigator.language),
+    l: tag(nav.language),
     v: toWire,
     m: merge,
+    t: rid(),
+    p: { pv: rid(), url: location.href.slice(0, 2048), title: d.title.slice(0, 300), referrer: d.referrer.slice(0, 2048) },
   } as unknown as Boot;
   b.r = (args) => b.q.push(args);
   try {
@@ -162,11 +195,28 @@ function main(): void {
   b.f = (identify) =>
     fetch(b.s + "/api/v1/widget/" + encodeURIComponent(id) + "/config", {
       method: "POST",
-      body: JSON.stringify({ visitor_key: b.k, identify, locale: b.l }),
+      body: JSON.stringify({
+        visitor_key: b.k,
+        identify,
+        locale: b.l,
+        tab: b.t,
+        page: b.p,
+        client: {
+          tz: Intl.DateTimeFormat().resolvedOptions().timeZone,
+          screen: screen.width + "x" + screen.height,
+          viewport: innerWidth + "x" + innerHeight,
+          languages: (nav.languages || []).filter((x) => x.length < 36).slice(0, 10),
+        },
+        // undefined (left out) unless consent(...) was called / GPC is on
+        consent: b.o,
+        gpc: nav.globalPrivacyControl === true || undefined,
+      }),
     })
       .then((res) => {
-        if (res.status == 422 && identify)
-          // A bad identify changes nothing on the server: say why, then go on without it.
+        // A bad identify (422), or one the website refuses to verify (403
+        // identity_invalid / verification_required: a refused origin's 403 has no
+        // CORS headers and never gets here) changes nothing: say why, go on without it.
+        if ((res.status == 422 || res.status == 403) && identify)
           // {"error": "validation_error", "detail": ...}, or the detail nested in "error".
           return res.json().then((e: { error?: { detail?: string }; detail?: string }) => {
             warn("identify: " + (e.detail || (e.error && e.error.detail)) + " (nothing was changed)");
@@ -214,6 +264,8 @@ function main(): void {
       else identify = merge(identify, v);
     } else {
       if (args[0] == "setLocale") b.l = tag(args[1]) || b.l;
+      // The first config request tells the server about consent already given (or refused).
+      if (args[0] == "consent" && typeof args[1] == "boolean") b.o = args[1];
       b.r(args);
     }
   }

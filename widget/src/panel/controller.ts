@@ -244,6 +244,7 @@ export class PanelController extends ViewStore<PanelView> {
     const conv = this.currentConv();
     if (conv && conv.status !== "resolved") {
       this.client.sendMessage(body, conv.id);
+      this.draft = "";
       return true;
     }
     // A new conversation: it may need the offline or the pre-chat form first.
@@ -254,6 +255,7 @@ export class PanelController extends ViewStore<PanelView> {
       this.changed();
       return true;
     }
+    this.draft = "";
     this.sendNew(body);
     return true;
   }
@@ -309,6 +311,10 @@ export class PanelController extends ViewStore<PanelView> {
   }
 
   composerChanged(text: string): void {
+    // Kept here, not only in the composer: a screen change (agents going away, a list
+    // opened) unmounts the composer, and what the visitor typed must come back with it
+    // (or go into the offline form's message field).
+    this.draft = text;
     const conv = this.currentConv();
     if (!conv || conv.status === "resolved" || !this.client) return;
     if (!text.trim()) {

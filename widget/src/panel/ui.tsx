@@ -372,7 +372,9 @@ const MAX_COMPOSER_HEIGHT = 120;
 
 function Composer({ view, ctl, onSent }: ComposerProps) {
   const t = view.locale.t;
-  const [text, setText] = useState("");
+  // Starts from the controller's draft: the composer may be unmounted and mounted again
+  // while the visitor is typing.
+  const [text, setText] = useState(() => view.draft);
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
   // Grow with the text up to a limit (CSSOM style writes are CSP-safe).
