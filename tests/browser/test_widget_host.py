@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -285,6 +287,57 @@ async def test_identify_after_load_updates_the_visitor_and_the_panel(
         # Same visitor all along: the key did not change.
         assert await v.vk(site["id"]) == vk
         assert len(v.warnings) == 2 and not v.errors, (v.warnings, v.errors)
+
+
+async def test_verified_identify_from_the_page_and_a_forged_one_refused(
+    server: Any, browser: Browser, host_site: HostSite
+) -> None:
+    """With identity verification required, a forged userHash is refused with one warning
+    and the widget goes on; the right one (computed as the site's server would) verifies
+    the visitor."""
+    site = await make_site(server, settings={"behavior": {"require_verification": True}})
+    async with Api(server.url) as owner:
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        r = await owner.post(f"/api/v1/websites/{site['id']}/identity-secret")
+        assert r.status_code == 201, r.text
+        secret = r.json()["secret"]
+    good = hmac.new(secret.encode(), b"u-77", hashlib.sha256).hexdigest()
+    url = host_site.page("verified.html", "<h1>Account</h1>" + site["snippet"])
+    async with open_visitor(browser) as v:
+        posts = config_posts(v.page)
+        await v.page.goto(url)
+        await v.launcher.wait_for()
+        async with config_response(v.page) as refused:
+            await v.page.evaluate(
+                "WebsiteChat.identify({email: 'eve@example.com', userId: 'u-77', userHash: '00'.repeat(32)})"
+            )
+        assert (await refused.value).status == 403
+        await until(lambda: len(v.warnings) == 1)
+        assert v.warnings[0].startswith("[sitechat] identify:"), v.warnings
+        await v.launcher.click()
+        await v.frame.wait_for(state="visible")
+        vk = await v.vk(site["id"])
+        assert vk and (await profile(server, host_site, site["id"], vk))["visitor"]["email"] is None
+
+        async with config_response(v.page) as answer:
+            await v.page.evaluate(
+                "WebsiteChat.identify({email: 'ann@example.com', name: 'Ann', userId: 'u-77',"
+                f" userHash: '{good}'}})"
+            )
+        assert (await answer.value).status == 200
+        assert posts[-1]["identify"]["user_hash"] == good
+        vk = await v.vk(site["id"])
+        async with Api(server.url) as owner:
+            await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+            visitor_id = (await profile(server, host_site, site["id"], vk))["visitor_id"]
+            got = (await owner.get(f"/api/v1/visitors/{visitor_id}")).json()
+        assert (got["email"], got["verified"], got["state"], got["user_id"]) == (
+            "ann@example.com",
+            True,
+            "verified",
+            "u-77",
+        )
+        assert len(v.warnings) == 1 and not v.errors, (v.warnings, v.errors)
 
 
 # ---- unread badge and sound ------------------------------------------------------------
