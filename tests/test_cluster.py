@@ -198,3 +198,50 @@ async def test_the_live_visitor_list_is_the_same_on_every_node(cluster) -> None:
     frames = await agent_ws.quiet(0.5)
     assert not [f for f in frames if f["type"] == "visitor.left"], "announced twice"
     await agent_ws.close()
+
+
+async def test_sockets_closing_together_leave_no_subscription_behind(cluster, redis_url: str) -> None:
+    """Many visitors leaving at once while frames are still going out to them: each
+    connection's goodbye must finish, so Redis is not left subscribed to their topics (a
+    cancel landing inside the goodbye used to leak them; found by bench/)."""
+    import redis.asyncio as aioredis
+
+    from sitechat.realtime.broker import CHANNEL_PREFIX
+    from tests.support.servers import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    a, _b = cluster
+    async with Api(a.url) as owner:
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        site = await owner.create_website()
+        _agent, _pw, token = await owner.create_agent([site["id"]])
+    visitors = await asyncio.gather(*(clients.visitor(a.url, site["id"]) for _ in range(200)))
+    ids = {cfg["visitor_id"] for _s, cfg, _w in visitors}
+
+    stop = asyncio.Event()
+
+    async def churn_presence() -> None:
+        # Each agent arrival and departure sends a presence frame to every visitor, so
+        # their writers are busy while their readers say goodbye.
+        while not stop.is_set():
+            ws, _ = await clients.agent(a.ws_url, token)
+            await ws.close()
+
+    churn = asyncio.create_task(churn_presence())
+    await asyncio.sleep(0.3)
+    for sock, _cfg, _w in visitors:
+        sock.ws.transport.abort()  # as a closed laptop lid: no closing handshake
+    await asyncio.sleep(2)
+    stop.set()
+    await churn
+    r = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        left: set[str] = set()
+        for _ in range(50):
+            channels = await r.pubsub_channels(f"{CHANNEL_PREFIX}visitor:*")
+            left = {c.rsplit(":", 1)[1] for c in channels} & ids
+            if not left:
+                break
+            await asyncio.sleep(0.2)
+        assert not left, f"{len(left)} of {len(ids)} closed visitors still subscribed"
+    finally:
+        await r.aclose()

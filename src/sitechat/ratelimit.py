@@ -11,6 +11,7 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from sitechat import redisclient
 from sitechat.errors import RateLimited
 
 
@@ -19,7 +20,11 @@ class RateLimiter:
         self._storage: Storage
         if redis_url:
             self._storage = RedisStorage(
-                "async+" + redis_url, implementation="redispy", key_prefix="sitechat:rl"
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix="sitechat:rl",
+                # (limits types its pass-through options as scalars; redis-py takes a pool.)
+                connection_pool=redisclient.pool(redis_url, decode_responses=False),  # type: ignore[arg-type]
             )
         else:
             self._storage = MemoryStorage()

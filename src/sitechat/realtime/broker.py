@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import redis.asyncio as aioredis
+from sitechat import redisclient
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class RedisBroker:
     """
 
     def __init__(self, url: str) -> None:
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._redis = redisclient.client(url)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=False)
         self._on_event: EventHandler | None = None
         self._reader: asyncio.Task[None] | None = None

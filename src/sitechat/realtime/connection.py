@@ -175,6 +175,11 @@ class Connection:
         if self._queue:
             self._kick()
 
+    def winding_down(self) -> None:
+        """The reader has finished and is cleaning up (unsubscribing): from now on nothing
+        cancels it."""
+        self._stopping = True
+
     async def stop(self) -> None:
         """Reader side is done: let the writer flush what it has, then end everything."""
         self._stopping = True

@@ -123,8 +123,12 @@ async def _serve(
         log.exception("websocket reader failed")
     finally:
         ctx.connections.discard(conn)
-        with contextlib.suppress(Exception):
-            await _goodbye(conn)
+        # From here the reader winds the connection down: the writer must not cancel it
+        # (a cancel inside the goodbye left the broker subscribed to this connection's
+        # topics for good), and a shutdown's cancel must not cut the goodbye short.
+        conn.winding_down()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(_goodbye(conn))
         await conn.stop()
         if ws.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 from typing import Protocol
 
-import redis.asyncio as aioredis
+from sitechat import redisclient
 
 
 class Presence(Protocol):
@@ -53,7 +53,7 @@ class MemoryPresence:
 class RedisPresence:
     def __init__(self, url: str, ttl: float) -> None:
         self.ttl = ttl
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._redis = redisclient.client(url)
 
     @staticmethod
     def _key(website_id: str) -> str:

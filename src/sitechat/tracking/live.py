@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-import redis.asyncio as aioredis
+from sitechat import redisclient
 
 TTL = 60.0
 # A tab that says it is leaving is off the list at once, but the departure is announced
@@ -110,7 +110,7 @@ class RedisLivePresence:
 
     def __init__(self, url: str, ttl: float = TTL) -> None:
         self.ttl = ttl
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._redis = redisclient.client(url)
 
     @staticmethod
     def _z(website_id: str) -> str:
