@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -424,6 +425,21 @@ async def test_an_anonymous_visitor_who_logs_in_joins_the_users_profile(server, 
     stale = await config_ok(server, site["id"], key=anon["visitor_key"])
     assert stale["visitor_id"] not in (anon["visitor_id"], home["visitor_id"])
     assert stale["has_open_conversation"] is False
+
+    # The phone's socket still open under the old visitor cannot start a conversation for
+    # a visitor that no longer exists.
+    await anon_ws.send(
+        {
+            "type": "message.send",
+            "client_msg_id": str(uuid.uuid4()),
+            "body": "Still me",
+            "new_conversation": True,
+        }
+    )
+    refused = await anon_ws.expect("error")
+    assert refused["code"] == "unauthorized"
+    seen = await get_visitor(owner, home["visitor_id"])
+    assert seen["conversation_count"] == 1
 
     # Both devices now list the conversation.
     ws, welcome = await connect(joined)

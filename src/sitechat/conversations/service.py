@@ -23,6 +23,7 @@ from sitechat.errors import (
     NotFound,
     OfflineFormDisabled,
     ProfileRequired,
+    Unauthorized,
     ValidationFailed,
     WebsiteNotFound,
 )
@@ -187,6 +188,10 @@ async def send_message(
             conv = await get_for(uow, actor, conversation_id)
         else:
             visitor = await visitors.lock(uow, actor.visitor_id)
+            if visitor is None:
+                # Merged into a verified profile (or forgotten) while this socket was open:
+                # a conversation must not be started for a visitor that no longer exists.
+                raise Unauthorized("This visitor no longer exists; fetch the widget config again.")
             current = None
             if not new_conversation:
                 current = await repository.current_of_visitor(uow.session, actor.visitor_id)
