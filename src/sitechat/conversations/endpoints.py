@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +16,8 @@ from sitechat.conversations.schemas import (
     StartIn,
     StatusFilter,
 )
+from sitechat.conversations.service import SendResult
+from sitechat.db.uow import UnitOfWork
 from sitechat.http import Auth, agent_auth
 from sitechat.realtime.protocol import MAX_SEQ, ConversationOut
 
@@ -43,26 +46,36 @@ async def list_conversations(
     return ConversationPage(items=items, next_cursor=next_cursor)
 
 
-@router.post("", response_model=SendOut, status_code=201)
-async def start_conversation(data: StartIn, auth: Auth = Depends(agent_auth)) -> SendOut:
-    """Write first to a visitor; their open conversation is used when they have one
-    (``created`` says which)."""
+async def _store(auth: Auth, send: Callable[[UnitOfWork], Awaitable[SendResult]]) -> SendResult:
+    """Send as the agent, within the per-sender budget of WebSocket sends (so the API is no
+    way around it). Two concurrent retries of one client_msg_id: the loser's IntegrityError
+    rolls back, and its second try finds the stored message."""
     await auth.ctx.limiter.check(auth.ctx.settings.rate_messages, "messages", auth.actor.sender_key)
     for attempt in (1, 2):
         try:
             async with auth.ctx.uow() as uow:
-                result = await service.start_with_visitor(
-                    uow,
-                    auth.actor,
-                    visitor_id=data.visitor_id,
-                    body=data.body,
-                    max_chars=auth.ctx.settings.max_message_chars,
-                    client_msg_id=data.client_msg_id,
-                )
-            break
+                return await send(uow)
         except IntegrityError:
             if attempt == 2:
                 raise
+    raise AssertionError("unreachable")
+
+
+@router.post("", response_model=SendOut, status_code=201)
+async def start_conversation(data: StartIn, auth: Auth = Depends(agent_auth)) -> SendOut:
+    """Write first to a visitor; their open conversation is used when they have one
+    (``created`` says which)."""
+    result = await _store(
+        auth,
+        lambda uow: service.start_with_visitor(
+            uow,
+            auth.actor,
+            visitor_id=data.visitor_id,
+            body=data.body,
+            max_chars=auth.ctx.settings.max_message_chars,
+            client_msg_id=data.client_msg_id,
+        ),
+    )
     return SendOut(
         conversation_id=result.conversation.id,
         created=result.conversation.last_seq == 1,
@@ -93,23 +106,17 @@ async def list_messages(
 
 @router.post("/{conversation_id}/messages", response_model=SendOut, status_code=201)
 async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(agent_auth)) -> SendOut:
-    # The same per-sender budget as WebSocket sends, so the API is no way around it.
-    await auth.ctx.limiter.check(auth.ctx.settings.rate_messages, "messages", auth.actor.sender_key)
-    for attempt in (1, 2):
-        try:
-            async with auth.ctx.uow() as uow:
-                result = await service.send_message(
-                    uow,
-                    auth.actor,
-                    body=data.body,
-                    max_chars=auth.ctx.settings.max_message_chars,
-                    conversation_id=conversation_id,
-                    client_msg_id=data.client_msg_id,
-                )
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
+    result = await _store(
+        auth,
+        lambda uow: service.send_message(
+            uow,
+            auth.actor,
+            body=data.body,
+            max_chars=auth.ctx.settings.max_message_chars,
+            conversation_id=conversation_id,
+            client_msg_id=data.client_msg_id,
+        ),
+    )
     return SendOut(
         conversation_id=result.conversation.id,
         created=result.created,
