@@ -218,7 +218,27 @@ async def _ingest(
             res["payload"] = label
             res["example"] = _fresh_ids(payload, "<visitor_key>")
             out[kind] = res
+            # The same request without its page view: the difference is what the page
+            # view itself costs (the rest is the widget's config, or any events request).
+            base = _without_page_view(kind, payload)
+            if base is not None:
+                await _hammer(http, request_for(kind, base), 1.0, concurrency, pids)
+                res = await _hammer(http, request_for(kind, base), seconds, concurrency, pids)
+                res["example"] = _fresh_ids(base, "<visitor_key>")
+                out[kind + "_base"] = res
     return out
+
+
+def _without_page_view(kind: str, payload: Any) -> Any | None:
+    if not isinstance(payload, dict):
+        return None
+    if kind == "config" and "page" in payload:
+        return {k: v for k, v in payload.items() if k != "page"}
+    if kind == "events" and any(
+        isinstance(e, dict) and e.get("type") == "page_view" for e in payload.get("events", [])
+    ):
+        return {**payload, "events": [{"type": "ping"}]}
+    return None
 
 
 def ingest(

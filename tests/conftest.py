@@ -100,13 +100,19 @@ def server(
 ) -> Iterator[ServerProcess]:
     """One server per backend for the whole session; tests isolate themselves by creating
     their own websites and agents. It believes X-Forwarded-For from 127.0.0.1 (the tests
-    are its proxy) and locates addresses with MaxMind's City test data."""
+    are its proxy) and locates addresses with MaxMind's City test data. It remembers a
+    visit for one second only, so that a test can move a visit back in time in the
+    database and be believed a second later."""
     tmp = tmp_path_factory.mktemp(f"server-{backend}")
     proc = ServerProcess(
         tmp,
         database_url=_database_url(backend, tmp, pg_dsn_factory),
         name=backend,
-        extra_env={"SITECHAT_TRUSTED_PROXIES": "127.0.0.1", "SITECHAT_GEOIP_DB": str(geoip_city_db)},
+        extra_env={
+            "SITECHAT_TRUSTED_PROXIES": "127.0.0.1",
+            "SITECHAT_GEOIP_DB": str(geoip_city_db),
+            "SITECHAT_VISIT_MEMORY_SECONDS": "1",
+        },
     )
     proc.migrate()
     proc.start()

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         ge=5,
         description="Seconds a tab stays in the live visitor list after its last ping (sent every 20 s).",
     )
+    visit_memory_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Seconds a node trusts its memory of a visitor's visit before reading it again "
+        "(0: always read). Lower is more exact across nodes; higher is cheaper page views.",
+    )
     anonymous_retention_days: int = Field(
         default=30,
         ge=1,

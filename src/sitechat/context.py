@@ -15,6 +15,7 @@ from sitechat.ratelimit import RateLimiter
 from sitechat.realtime.broker import make_broker
 from sitechat.realtime.hub import Hub
 from sitechat.realtime.presence import Presence, make_presence
+from sitechat.tracking.ingest import PageViewIngest, make_ingest
 from sitechat.tracking.live import LivePresence, make_live_presence
 from sitechat.visitors.tokens import VisitorSigner
 
@@ -36,6 +37,8 @@ class AppContext:
     signer: VisitorSigner
     # Visitors on each website now (tabs that ping), and where addresses are.
     live: LivePresence
+    # Page views written behind, in batches (tracking/ingest.py).
+    ingest: PageViewIngest
     geoip: GeoIP
     connections: set[Connection] = field(default_factory=set)
 
@@ -46,6 +49,7 @@ class AppContext:
         await self.hub.close()
         await self.presence.close()
         await self.live.close()
+        await self.ingest.close()
         self.geoip.close()
         await self.engine.dispose()
 
@@ -54,15 +58,17 @@ async def build_context(settings: Settings) -> AppContext:
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     hub = Hub(make_broker(settings.redis_url))
     await hub.start()
+    sessionmaker = make_sessionmaker(engine)
     return AppContext(
         settings=settings,
         engine=engine,
-        sessionmaker=make_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         hub=hub,
         presence=make_presence(settings.redis_url, ttl=settings.heartbeat_interval * 2.5),
         limiter=RateLimiter(settings.redis_url),
         local_limiter=RateLimiter(None),
         signer=VisitorSigner(settings.secret_key, settings.visitor_token_ttl),
         live=make_live_presence(settings.redis_url, ttl=settings.live_visitor_ttl),
+        ingest=make_ingest(sessionmaker, settings.database_url, settings.visit_memory_seconds),
         geoip=make_geoip(settings.geoip_db or None),
     )

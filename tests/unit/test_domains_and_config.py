@@ -78,6 +78,8 @@ def test_settings_errors_name_the_setting(tmp_path: Path, monkeypatch: pytest.Mo
         ("SITECHAT_REDIS_URL", "unix:///tmp/redis.sock"),
         ("SITECHAT_GEOIP_DB", "/no/such/GeoLite2-City.mmdb"),
         ("SITECHAT_LIVE_VISITOR_TTL", "1"),
+        ("SITECHAT_VISIT_MEMORY_SECONDS", "-1"),
+        ("SITECHAT_VISIT_MEMORY_SECONDS", "a minute"),
         ("SITECHAT_ANONYMOUS_RETENTION_DAYS", "0"),
     ):
         monkeypatch.setenv(name, value)

@@ -20,6 +20,8 @@ async def visitor_sessions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SessionList:
     """The visitor's visits, newest first, each with its page trail in order."""
+    # Page views are written behind: what this node queued is written first.
+    await auth.ctx.ingest.flush()
     async with auth.ctx.uow() as uow:
         visitor = await visitors.get_for_agent(uow, auth.actor, visitor_id[:40])
         return SessionList(items=await service.sessions_of(uow, visitor.id, limit))

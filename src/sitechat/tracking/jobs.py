@@ -1,4 +1,5 @@
-"""Background work of each node: the live list's sweep and the retention purge."""
+"""Background work of each node: writing queued page views, the live list's sweep and the
+retention purge."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ async def purge_anonymous(ctx: AppContext) -> int:
 
 
 async def run(ctx: AppContext) -> None:
+    await asyncio.gather(_sweeps(ctx), ctx.ingest.run())
+
+
+async def _sweeps(ctx: AppContext) -> None:
     # Every node runs the purge; the deletes are idempotent, so overlapping runs only
     # find less to do.
     next_purge = time.monotonic() + 60

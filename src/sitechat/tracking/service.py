@@ -26,6 +26,7 @@ from sitechat.integrations.useragent import parse_user_agent
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.tracking import live, repository
+from sitechat.tracking.ingest import CurrentSession, PendingView, new_view_id
 from sitechat.tracking.models import PageView, VisitorSession
 from sitechat.tracking.schemas import PageViewOut, SessionOut
 from sitechat.visitors import repository as visitor_events
@@ -66,7 +67,8 @@ class RequestInfo:
 
 @dataclass
 class LiveOps:
-    """Changes to the live list, applied after the transaction commits."""
+    """What to do once the transaction commits: the page views and session touches to
+    queue for writing (tracking/ingest.py), and the changes to the live list."""
 
     website_id: str
     visitor_id: str
@@ -74,7 +76,10 @@ class LiveOps:
     show: p.LiveVisitor | None = None  # the tab's page changed (or it arrived)
     ping: bool = False
     leave: bool = False
-    extra: list[str] = field(default_factory=list)
+    views: list[PendingView] = field(default_factory=list)
+    touches: list[tuple[str, datetime, str | None]] = field(default_factory=list)
+    durations: list[tuple[str, int]] = field(default_factory=list)  # (client pv, ms)
+    session: CurrentSession | None = None  # the visit to remember for the next page view
 
 
 def tracking_allowed(settings: WebsiteSettings, consent: bool | None, gpc: bool) -> bool:
@@ -147,28 +152,38 @@ async def _session_for(
     ctx: AppContext,
     website: Website,
     visitor: Visitor,
+    ops: LiveOps,
     page_url: str,
     referrer: str,
     client: ClientInfo | None,
     req: RequestInfo,
     now: datetime,
-) -> VisitorSession:
-    latest = await repository.latest_session(uow.session, visitor.id)
-    if latest is not None and now - latest.last_seen_at < SESSION_GAP:
+) -> CurrentSession:
+    """The visit a page view belongs to. The common case, a visit going on that this
+    node remembers, reads nothing."""
+    current = ctx.ingest.current(visitor.id)
+    if current is None or now - current.last_seen_at >= SESSION_GAP:
+        latest = await repository.latest_session(uow.session, visitor.id)
+        current = CurrentSession.of(latest) if latest is not None else None
+    if current is not None and now - current.last_seen_at < SESSION_GAP:
         campaign = classify(page_url, None).campaign()
-        if campaign is None or campaign == latest.campaign_key:
-            latest.last_seen_at = now
-            if client is not None and client.tz and not latest.timezone:
-                latest.timezone = client.tz
-            return latest
-    session = await _new_session(uow, ctx, website, visitor, page_url, referrer, client, req, now)
-    if latest is not None:
+        if campaign is None or campaign == current.campaign_key:
+            current.last_seen_at = now
+            tz = client.tz if client is not None and client.tz and not current.timezone else None
+            if tz:
+                current.timezone = tz
+            ops.touches.append((current.id, now, tz))
+            ops.session = current
+            return current
+    row = await _new_session(uow, ctx, website, visitor, page_url, referrer, client, req, now)
+    new = ops.session = CurrentSession.of(row)
+    if current is not None:
         visits = await repository.count_sessions(uow.session, visitor.id)
         await visitor_events.insert_events(
             uow.session,
             visitor.id,
             website.id,
-            [("returned", {"session_id": session.id, "previous_visit_at": latest.last_seen_at.isoformat()})],
+            [("returned", {"session_id": row.id, "previous_visit_at": current.last_seen_at.isoformat()})],
         )
         uow.emit(
             topics.website(website.id),
@@ -177,21 +192,22 @@ async def _session_for(
                 visitor_id=visitor.id,
                 name=visitor.name,
                 email=visitor.email,
-                session_id=session.id,
-                previous_visit_at=latest.last_seen_at,
+                session_id=row.id,
+                previous_visit_at=current.last_seen_at,
                 visits=visits,
             ).model_dump(mode="json"),
         )
-    return session
+    return new
 
 
-async def _page_view(
-    uow: UnitOfWork, session: VisitorSession, visitor: Visitor, page: PageIn, now: datetime
-) -> PageView:
-    existing = await repository.page_view(uow.session, session.id, page.pv)
-    if existing is not None:  # a retried request
-        return existing
-    view = PageView(
+def _page_view(
+    ctx: AppContext, ops: LiveOps, session: CurrentSession, visitor: Visitor, page: PageIn, now: datetime
+) -> PendingView:
+    queued = ctx.ingest.queued_view(visitor.id, page.pv)
+    if queued is not None and queued.session_id == session.id:  # a retried request
+        return queued
+    view = PendingView(
+        id=new_view_id(),
         session_id=session.id,
         visitor_id=visitor.id,
         client_pv=page.pv,
@@ -199,22 +215,24 @@ async def _page_view(
         title=page.title,
         started_at=now,
     )
-    uow.session.add(view)
-    session.page_views = (session.page_views or 0) + 1
-    await uow.session.flush()
+    ops.views.append(view)
+    if not any(t[0] == session.id for t in ops.touches):
+        ops.touches.append((session.id, now, None))
     return view
 
 
-def live_visitor(visitor: Visitor, session: VisitorSession, view: PageView) -> p.LiveVisitor:
+def live_visitor(
+    visitor: Visitor, session: CurrentSession, url: str, title: str, since: datetime
+) -> p.LiveVisitor:
     dev = session.device or {}
     return p.LiveVisitor(
         visitor_id=visitor.id,
         name=visitor.name,
         email=visitor.email,
         state=visitors.state_of(visitor),
-        page_url=view.url,
-        page_title=view.title,
-        page_since=view.started_at,
+        page_url=url,
+        page_title=title,
+        page_since=since,
         session_started_at=session.started_at,
         source_class=session.source_class,
         source=session.source,
@@ -242,9 +260,11 @@ async def page_loaded(
     if page is None or not tracking_allowed(settings, consent, req.gpc):
         return False, None
     now = utcnow()
-    session = await _session_for(uow, ctx, website, visitor, page.url, page.referrer, client, req, now)
-    view = await _page_view(uow, session, visitor, page, now)
-    return True, LiveOps(website.id, visitor.id, tab, show=live_visitor(visitor, session, view))
+    ops = LiveOps(website.id, visitor.id, tab)
+    session = await _session_for(uow, ctx, website, visitor, ops, page.url, page.referrer, client, req, now)
+    view = _page_view(ctx, ops, session, visitor, page, now)
+    ops.show = live_visitor(visitor, session, view.url, view.title, view.started_at)
+    return True, ops
 
 
 async def record_events(
@@ -263,27 +283,35 @@ async def record_events(
     now = utcnow()
     ops = LiveOps(website.id, visitor.id, data.tab)
     custom: list[tuple[str, dict[str, object]]] = []
-    session: VisitorSession | None = None
+    session: CurrentSession | None = None
     for e in data.events:
         if isinstance(e, TrackedEvent):
             custom.append(("custom", {"name": e.name, "data": e.data}))
         elif isinstance(e, PageViewEvent):
-            session = await _session_for(uow, ctx, website, visitor, e.url, e.referrer, None, req, now)
-            view = await _page_view(uow, session, visitor, e, now)
-            ops.show = live_visitor(visitor, session, view)
+            session = await _session_for(uow, ctx, website, visitor, ops, e.url, e.referrer, None, req, now)
+            view = _page_view(ctx, ops, session, visitor, e, now)
+            ops.show = live_visitor(visitor, session, view.url, view.title, view.started_at)
         elif isinstance(e, PageLeaveEvent):
-            left = await repository.page_view_of_visitor(uow.session, visitor.id, e.pv)
-            if left is not None and (left.duration_ms or 0) < e.duration_ms:
-                left.duration_ms = e.duration_ms
+            ops.durations.append((e.pv, e.duration_ms))
         elif isinstance(e, ExitIntentEvent):
-            leaving = await repository.page_view_of_visitor(uow.session, visitor.id, e.pv)
-            custom.append(("exit_intent", {"pv": e.pv, "url": leaving.url if leaving else None}))
+            queued = ctx.ingest.queued_view(visitor.id, e.pv)
+            url = queued.url if queued is not None else None
+            if url is None:
+                leaving = await repository.page_view_of_visitor(uow.session, visitor.id, e.pv)
+                url = leaving.url if leaving is not None else None
+            custom.append(("exit_intent", {"pv": e.pv, "url": url}))
         elif isinstance(e, PingEvent):
             ops.ping = True
             if session is None:
-                session = await repository.latest_session(uow.session, visitor.id)
-                if session is not None and now - session.last_seen_at >= TOUCH_EVERY:
-                    session.last_seen_at = now
+                session = ctx.ingest.current(visitor.id)
+                if session is None:
+                    latest = await repository.latest_session(uow.session, visitor.id)
+                    session = CurrentSession.of(latest) if latest is not None else None
+                if session is not None:
+                    ops.session = session
+                    if now - session.last_seen_at >= TOUCH_EVERY:
+                        session.last_seen_at = now
+                        ops.touches.append((session.id, now, None))
         elif isinstance(e, LeaveEvent):
             ops.leave = True
     if custom:
@@ -297,13 +325,31 @@ async def _live_info(uow: UnitOfWork, visitor: Visitor) -> p.LiveVisitor | None:
     if session is None:
         return None
     view = await repository.latest_page_view(uow.session, session.id)
-    return live_visitor(visitor, session, view) if view is not None else None
+    if view is None:
+        return None
+    return live_visitor(visitor, CurrentSession.of(session), view.url, view.title, view.started_at)
+
+
+def _queue_writes(ctx: AppContext, ops: LiveOps) -> None:
+    ingest = ctx.ingest
+    if ops.session is not None:
+        ingest.remember(ops.visitor_id, ops.session)
+    for view in ops.views:
+        ingest.add_view(view)
+    for session_id, at, tz in ops.touches:
+        ingest.touch(session_id, at, tz)
+    for pv, ms in ops.durations:
+        ingest.duration(ops.visitor_id, pv, ms)
 
 
 async def apply_live(ctx: AppContext, ops: LiveOps | None) -> None:
-    """After commit: update the live list and tell the website's agents. Best effort:
-    presence lives in Redis, which may be away; the visit is recorded either way."""
-    if ops is None or not ops.tab:
+    """After commit: queue the visit's writes, update the live list and tell the
+    website's agents. The live list is best effort: presence lives in Redis, which may be
+    away; the visit is recorded either way."""
+    if ops is None:
+        return
+    _queue_writes(ctx, ops)
+    if not ops.tab:
         return
     try:
         await _apply_live(ctx, ops)
@@ -322,6 +368,7 @@ async def _apply_live(ctx: AppContext, ops: LiveOps) -> None:
         if not await ctx.live.touch(ops.website_id, m, None):
             return
         # Swept meanwhile (a sleeping laptop): list the tab again with what it shows.
+        await ctx.ingest.flush()
         async with ctx.uow() as uow:
             visitor = await visitors.get(uow, ops.visitor_id)
             show = await _live_info(uow, visitor) if visitor is not None else None
