@@ -1,0 +1,1 @@
+"""Conversation routing: teams with skills, agent capacity and status, the queue."""
