@@ -12,9 +12,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sitechat.actors import AgentActor
+from sitechat.agents import scopes
 from sitechat.agents import service as agents
 from sitechat.context import AppContext
-from sitechat.errors import CSRFFailed, SitechatError, Unauthorized, field_errors
+from sitechat.errors import (
+    CSRFFailed,
+    Forbidden,
+    InsufficientScope,
+    SitechatError,
+    Unauthorized,
+    field_errors,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +58,19 @@ class Auth:
 
 
 async def agent_auth(request: Request) -> Auth:
-    """Bearer API token, or the console session cookie (with CSRF on writes)."""
+    """Bearer API key, or the console session cookie (with CSRF on writes)."""
     ctx = get_ctx(request)
     header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        async with ctx.uow() as uow:
+            agent, key = await agents.from_api_token(uow, header[7:].strip())
+            actor = await agents.key_actor(uow, agent, key)
+        # Counted once the key is known, so requests with made-up keys cannot spend a
+        # real key's allowance; in Redis when configured, so it holds across nodes.
+        await ctx.limiter.check(ctx.settings.rate_api_key, "api-key", key.id)
+        require_scope(actor, route_scope(request))
+        return Auth(ctx=ctx, actor=actor, session_token=None)
     async with ctx.uow() as uow:
-        if header.lower().startswith("bearer "):
-            agent = await agents.from_api_token(uow, header[7:].strip())
-            return Auth(ctx=ctx, actor=await agents.actor_for(uow, agent), session_token=None)
         token = request.cookies.get(SESSION_COOKIE)
         if not token:
             raise Unauthorized()
@@ -66,6 +80,27 @@ async def agent_auth(request: Request) -> Auth:
         ):
             raise CSRFFailed()
         return Auth(ctx=ctx, actor=await agents.actor_for(uow, agent), session_token=token)
+
+
+def route_scope(request: Request) -> str | None:
+    """The scope an API key needs for the route being served (agents/scopes.py)."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or request.url.path
+    return scopes.required_scope(request.method, template)
+
+
+def require_scope(actor: AgentActor, scope: str | None) -> None:
+    if scope is None or actor.has_scope(scope):
+        return
+    if scope in scopes.MANAGER_SCOPES and not actor.is_manager:
+        # The role is the reason, whatever the key says. A key with everything its agent
+        # may hold answers exactly as the agent's session: the endpoint decides (a website
+        # the agent cannot see is not found, before any role check).
+        tied = actor.key_website_ids is not None
+        if actor.scopes is not None and actor.scopes >= scopes.grantable(actor.role, tied_to_websites=tied):
+            return
+        raise Forbidden("Only owners and admins may do that.")
+    raise InsufficientScope(f"This API key lacks the {scope} scope.")
 
 
 def error_body(code: str, detail: object) -> dict[str, object]:

@@ -12,6 +12,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from sitechat import redisclient
+from sitechat.config import Settings
 from sitechat.errors import RateLimited
 
 
@@ -40,13 +41,28 @@ class RateLimiter:
     async def allow(self, rule: str, *keys: str) -> bool:
         return await self._strategy.hit(self._item(rule), *keys)
 
-    async def check(self, rule: str, *keys: str) -> None:
-        """Count a hit; raise RateLimited (with Retry-After) when over the limit."""
+    async def retry_after(self, rule: str, *keys: str) -> int | None:
+        """Count a hit: None within the limit, else the seconds until a hit would be allowed."""
         item = self._item(rule)
         if await self._strategy.hit(item, *keys):
-            return
+            return None
         stats = await self._strategy.get_window_stats(item, *keys)
-        raise RateLimited(retry_after=int(stats.reset_time - time.time()) + 1)
+        return max(1, int(stats.reset_time - time.time()) + 1)
+
+    async def check(self, rule: str, *keys: str) -> None:
+        """Count a hit; raise RateLimited (with Retry-After) when over the limit."""
+        wait = await self.retry_after(rule, *keys)
+        if wait is not None:
+            raise RateLimited(retry_after=wait)
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+
+async def check_widget_traffic(
+    limiter: RateLimiter, settings: Settings, website_id: str, origin_host: str | None, ip: str
+) -> None:
+    """Widget requests and visitor sockets: per client address (all websites together), then
+    per website and host page domain. Raises RateLimited for the first one exceeded."""
+    await limiter.check(settings.rate_ip, "ip", ip)
+    await limiter.check(settings.rate_domain, "domain", website_id[:40], (origin_host or "-")[:253])
