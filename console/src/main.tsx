@@ -8,6 +8,8 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from "./api";
 import { InboxScreen } from "./components/InboxScreen";
 import { Login } from "./components/Login";
+import { AcceptInvite, isInviteRoute } from "./admin/AcceptInvite";
+import { AdminScreen, showAdmin, useHash } from "./admin/AdminScreen";
 import type { Session } from "./types";
 
 type Auth = { state: "checking" } | { state: "signed-out" } | { state: "signed-in"; session: Session };
@@ -15,6 +17,7 @@ type Auth = { state: "checking" } | { state: "signed-out" } | { state: "signed-i
 function App() {
   const [auth, setAuth] = useState<Auth>({ state: "checking" });
   const [fatal, setFatal] = useState("");
+  const hash = useHash();
 
   const signIn = (session: Session) => {
     setCsrfToken(session.csrf_token);
@@ -43,6 +46,7 @@ function App() {
       </main>
     );
   }
+  if (isInviteRoute(hash)) return <AcceptInvite hash={hash} onSignedIn={signIn} />;
   if (auth.state === "checking") return <p class="cc-loading">Loading…</p>;
   if (auth.state === "signed-out") return <Login onSignedIn={signIn} />;
 
@@ -54,6 +58,9 @@ function App() {
     }
     signOut();
   };
+  if (showAdmin(hash, auth.session.agent.role)) {
+    return <AdminScreen session={auth.session} hash={hash} onLogout={logout} onSignedOut={signOut} />;
+  }
   return <InboxScreen session={auth.session} onLogout={logout} onSignedOut={signOut} />;
 }
 

@@ -432,6 +432,12 @@ function start(b: Boot): void {
       if (isOpen && focusInside()) frame.focus();
     } else if (m.type == "sitechat:token") {
       reconfig();
+    } else if (m.type == "sitechat:settings" && isObj(m.website) && cfg) {
+      // Live settings from the panel's socket: redraw colour and position; later inits carry them.
+      cfg.website = { ...cfg.website, ...m.website, id: cfg.website.id };
+      cfg.open_now = m.open_now;
+      draw();
+      render();
     } else if (m.type == "sitechat:close") {
       setOpen(false);
     } else if (m.type == "sitechat:unread") {

@@ -116,7 +116,8 @@ function InstallBody({ load, canManage, onRetry }: { load: Load; canManage: bool
           <p class="cc-muted cc-dialog-note" data-testid="install-empty">
             {canManage ? (
               <>
-                No websites yet. Create one with <code>sitechat website create</code>.
+                No websites yet. Create one in <a href="#admin/websites">Admin → Websites</a> (or with{" "}
+                <code>sitechat website create</code>).
               </>
             ) : (
               "You are not assigned to any website yet. Ask an owner or admin to add you."
@@ -138,7 +139,7 @@ function InstallBody({ load, canManage, onRetry }: { load: Load; canManage: bool
 
 type CopyState = "idle" | "copied" | "failed";
 
-async function copyText(text: string, textarea: HTMLTextAreaElement | null): Promise<boolean> {
+export async function copyText(text: string, textarea: HTMLTextAreaElement | null): Promise<boolean> {
   try {
     if (navigator.clipboard?.writeText) {
       await navigator.clipboard.writeText(text);
@@ -157,7 +158,7 @@ async function copyText(text: string, textarea: HTMLTextAreaElement | null): Pro
   }
 }
 
-function WebsiteSnippet({ website }: { website: Website }) {
+export function WebsiteSnippet({ website }: { website: Website }) {
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const [copy, setCopy] = useState<CopyState>("idle");

@@ -12,6 +12,7 @@ from sitechat.websites.schemas import (
     WebsiteCreate,
     WebsiteMemberAdd,
     WebsiteOut,
+    WebsiteUpdate,
 )
 from sitechat.websites.settings import WebsiteSettings, settings_of
 
@@ -27,10 +28,29 @@ async def list_websites(auth: Auth = Depends(agent_auth)) -> list[WebsiteOut]:
 
 @router.post("", response_model=WebsiteOut, status_code=201)
 async def create_website(data: WebsiteCreate, auth: Auth = Depends(agent_auth)) -> WebsiteOut:
-    service.require_manager(auth.actor.role)
+    """Owners and admins."""
     async with auth.ctx.uow() as uow:
-        website = await service.create(uow, data)
+        website = await service.create(uow, data, by=auth.actor)
     return service.to_out(website, auth.ctx.settings.public_url)
+
+
+@router.patch("/{website_id}", response_model=WebsiteOut)
+async def update_website(
+    website_id: str, data: WebsiteUpdate, auth: Auth = Depends(agent_auth)
+) -> WebsiteOut:
+    """Owners and admins. Rename, or replace the domain allowlist (exact hosts and
+    ``*.example.com``); the new allowlist holds from the next widget request."""
+    async with auth.ctx.uow() as uow:
+        website = await service.update(uow, auth.actor, website_id, data)
+    return service.to_out(website, auth.ctx.settings.public_url)
+
+
+@router.delete("/{website_id}", status_code=204)
+async def delete_website(website_id: str, auth: Auth = Depends(agent_auth)) -> None:
+    """Owners and admins. Deletes the website with its visitors, conversations and
+    tracking data; its open widgets are disconnected (close code 4004)."""
+    async with auth.ctx.uow() as uow:
+        await service.delete(uow, auth.actor, website_id)
 
 
 @router.get("/{website_id}", response_model=WebsiteOut)
@@ -58,7 +78,7 @@ async def update_settings(
     auth: Auth = Depends(agent_auth),
 ) -> WebsiteSettings:
     """Owners and admins. Every field is validated; on any error nothing changes. Widgets
-    pick the new settings up on their next page load."""
+    already open get the new settings at once (a ``settings`` frame)."""
     async with auth.ctx.uow() as uow:
         website = await service.update_settings(uow, auth.actor, website_id, patch)
     return settings_of(website.settings)
@@ -66,16 +86,14 @@ async def update_settings(
 
 @router.post("/{website_id}/agents", status_code=204)
 async def add_member(website_id: str, data: WebsiteMemberAdd, auth: Auth = Depends(agent_auth)) -> None:
-    service.require_manager(auth.actor.role)
     async with auth.ctx.uow() as uow:
-        await service.add_member(uow, website_id, data.agent_id)
+        await service.add_member(uow, auth.actor, website_id, data.agent_id)
 
 
 @router.delete("/{website_id}/agents/{agent_id}", status_code=204)
 async def remove_member(website_id: str, agent_id: str, auth: Auth = Depends(agent_auth)) -> None:
-    service.require_manager(auth.actor.role)
     async with auth.ctx.uow() as uow:
-        await service.remove_member(uow, website_id, agent_id)
+        await service.remove_member(uow, auth.actor, website_id, agent_id)
 
 
 # The secret lets its holder vouch for any of the website's users: never cached on the way.

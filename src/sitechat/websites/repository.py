@@ -38,3 +38,9 @@ async def first_created(session: AsyncSession) -> Website | None:
 async def lock(session: AsyncSession, website_id: str) -> Website | None:
     """``SELECT … FOR UPDATE`` on PostgreSQL: two settings updates merge one after the other."""
     return await session.scalar(select(Website).where(Website.id == website_id).with_for_update())
+
+
+async def delete(session: AsyncSession, website: Website) -> None:
+    # Rows of other domains go by ON DELETE CASCADE, in the database, in this transaction.
+    await session.delete(website)
+    await session.flush()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sitechat.websites.domains import normalize_domain
 from sitechat.websites.settings import Appearance, WebsiteSettings
@@ -22,6 +22,32 @@ class WebsiteCreate(BaseModel):
     @classmethod
     def _domains(cls, v: list[str]) -> list[str]:
         return sorted({normalize_domain(d) for d in v})
+
+
+class WebsiteUpdate(BaseModel):
+    """Fields left out stay as they are; ``domains`` replaces the whole allowlist."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    domains: Annotated[list[str], Field(min_length=1, max_length=100)] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be blank")
+        return v.strip() if v is not None else None
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, v: list[str] | None) -> list[str] | None:
+        return sorted({normalize_domain(d) for d in v}) if v is not None else None
+
+    @model_validator(mode="after")
+    def _something(self) -> WebsiteUpdate:
+        if self.name is None and self.domains is None:
+            raise ValueError("give name and/or domains")
+        return self
 
 
 class WebsiteOut(BaseModel):

@@ -165,6 +165,86 @@ class Offline(_Section):
         "We're away right now. Leave a message and we'll get back to you by email."
     )
     form_enabled: bool = True
+    # Where offline messages are emailed (needs SMTP, see docs/admin.md); null: nowhere.
+    email_to: Annotated[str, Field(max_length=320)] | None = None
+
+    @field_validator("email_to")
+    @classmethod
+    def _address(cls, v: str | None) -> str | None:
+        if v is None or v.strip() == "":
+            return None
+        v = v.strip()
+        local, _, domain = v.partition("@")
+        # One plain address: no display name, no list, nothing a mail header could be
+        # smuggled through.
+        if (
+            not local
+            or "." not in domain.strip(".")
+            or "@" in domain
+            or any(c.isspace() or c in ',;<>"()' for c in v)
+        ):
+            raise ValueError("not an email address such as support@example.com")
+        return v
+
+    def public(self) -> PublicOffline:
+        """What the widget may know: not where the mail goes."""
+        return PublicOffline(message=self.message, form_enabled=self.form_enabled)
+
+
+class PublicOffline(_Section):
+    message: str
+    form_enabled: bool
+
+
+NotificationSound = Literal["chime", "bell", "pop", "none"]
+
+
+class Notifications(_Section):
+    """Defaults for the team (PRD Appendix C): each agent may still change their own."""
+
+    sound: NotificationSound = "chime"
+    desktop: bool = True
+    # Email the team: offline messages go to offline.email_to while this is on.
+    email: bool = True
+
+
+Skill = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,39}$")]
+
+
+class RoutingRule(_Section):
+    """One skill-routing rule (docs/routing.md): the first that matches names the skill."""
+
+    # language: the visitor's browser language ("fr" matches fr-CA); page: a substring of
+    # the page's URL, or a glob when it holds * or ?; prechat: the answer to the field
+    # ``key``; tag: one of the visitor's tags (custom data ``tags``).
+    match: Literal["language", "page", "prechat", "tag"]
+    value: Annotated[str, Field(min_length=1, max_length=500)]
+    key: Annotated[str, Field(pattern=r"^(name|email|phone|company|[a-z][a-z0-9_]{0,39})$")] | None = None
+    skill: Skill
+
+    @model_validator(mode="after")
+    def _key_for_prechat(self) -> RoutingRule:
+        if self.match == "prechat" and self.key is None:
+            raise ValueError("a prechat rule needs the field's key")
+        if self.match != "prechat" and self.key is not None:
+            raise ValueError("only prechat rules have a key")
+        return self
+
+
+class Routing(_Section):
+    """Who gets a new conversation (docs/routing.md)."""
+
+    mode: Literal["manual", "round_robin", "skills"] = "manual"
+    # Most open conversations routing gives one agent (each agent may have their own).
+    capacity: Annotated[int, Field(ge=1, le=100)] = 5
+    rules: Annotated[list[RoutingRule], Field(max_length=50)] = []
+    # Skill mode, when no rule matches or nobody with the skill can take it.
+    fallback: Literal["round_robin", "queue"] = "round_robin"
+    # When nobody can take it: the visitor waits ("someone will answer soon"), or is
+    # shown the offline form; either way the conversation is queued.
+    when_nobody: Literal["queue", "offline_form"] = "queue"
+    # An agent whose console is gone this long has their open conversations reassigned.
+    offline_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 60
 
 
 class WebsiteSettings(_Section):
@@ -173,6 +253,8 @@ class WebsiteSettings(_Section):
     prechat: Prechat = Prechat()
     business_hours: BusinessHours = BusinessHours()
     offline: Offline = Offline()
+    notifications: Notifications = Notifications()
+    routing: Routing = Routing()
 
 
 SECTIONS = tuple(WebsiteSettings.model_fields)
