@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.exc import IntegrityError
@@ -10,9 +10,13 @@ from sitechat.conversations import service
 from sitechat.conversations.schemas import (
     AssignIn,
     ConversationPage,
+    CountsOut,
+    FilterCount,
     MessagePage,
+    PriorityIn,
     SendIn,
     SendOut,
+    SnoozeIn,
     StartIn,
     StatusFilter,
 )
@@ -32,6 +36,12 @@ async def list_conversations(
     assignee: Annotated[str | None, Query(max_length=40, description="me, unassigned or an agent id")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    visitor_id: Annotated[str | None, Query(max_length=40, description="one visitor's conversations")] = None,
+    priority: Annotated[Literal["normal", "urgent"] | None, Query()] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="visitor name, email or message text (case-insensitive)"),
+    ] = None,
 ) -> ConversationPage:
     async with auth.ctx.uow() as uow:
         items, next_cursor = await service.list_conversations(
@@ -42,8 +52,23 @@ async def list_conversations(
             assignee=assignee,
             cursor=cursor,
             limit=limit,
+            visitor_id=visitor_id,
+            priority=priority,
+            q=q,
         )
     return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/counts", response_model=CountsOut)
+async def conversation_counts(
+    auth: Auth = Depends(agent_auth),
+    website_id: Annotated[str | None, Query(max_length=40)] = None,
+    status: StatusFilter = "open",
+) -> CountsOut:
+    """How many conversations, and unread messages in them, each inbox filter holds."""
+    async with auth.ctx.uow() as uow:
+        n = await service.counts(uow, auth.actor, website_id=website_id, status=status)
+    return CountsOut(**{k: FilterCount(conversations=c, unread=u) for k, (c, u) in n.items()})
 
 
 async def _store(auth: Auth, send: Callable[[UnitOfWork], Awaitable[SendResult]]) -> SendResult:
@@ -115,6 +140,7 @@ async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(
             max_chars=auth.ctx.settings.max_message_chars,
             conversation_id=conversation_id,
             client_msg_id=data.client_msg_id,
+            note=data.note,
         ),
     )
     return SendOut(
@@ -140,3 +166,18 @@ async def resolve(conversation_id: str, auth: Auth = Depends(agent_auth)) -> Con
 async def reopen(conversation_id: str, auth: Auth = Depends(agent_auth)) -> ConversationOut:
     async with auth.ctx.uow() as uow:
         return await service.set_status(uow, auth.actor, conversation_id, "open")
+
+
+@router.post("/{conversation_id}/snooze", response_model=ConversationOut)
+async def snooze(conversation_id: str, data: SnoozeIn, auth: Auth = Depends(agent_auth)) -> ConversationOut:
+    """Status ``snoozed`` until ``until``; it opens again then, or when the visitor writes."""
+    async with auth.ctx.uow() as uow:
+        return await service.snooze(uow, auth.actor, conversation_id, data.until)
+
+
+@router.post("/{conversation_id}/priority", response_model=ConversationOut)
+async def set_priority(
+    conversation_id: str, data: PriorityIn, auth: Auth = Depends(agent_auth)
+) -> ConversationOut:
+    async with auth.ctx.uow() as uow:
+        return await service.set_priority(uow, auth.actor, conversation_id, data.priority)

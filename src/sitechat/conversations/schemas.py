@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +24,8 @@ class SendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: Annotated[str, Field(min_length=1)]
     client_msg_id: ClientMsgId | None = None
+    # An internal note: agents see it, the visitor never does.
+    note: bool = False
 
 
 class StartIn(SendIn):
@@ -40,3 +43,26 @@ class SendOut(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: Annotated[str, Field(min_length=1, max_length=40)] | None
+
+
+class SnoozeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # With a time zone; in the future, at most a year ahead.
+    until: datetime
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    priority: Literal["normal", "urgent"]
+
+
+class FilterCount(BaseModel):
+    conversations: int
+    # Messages the agents have not read yet, summed over those conversations.
+    unread: int
+
+
+class CountsOut(BaseModel):
+    mine: FilterCount
+    unassigned: FilterCount
+    all: FilterCount

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
 from sitechat.conversations import repository
@@ -19,6 +20,8 @@ from sitechat.db.base import utcnow
 from sitechat.db.uow import UnitOfWork
 from sitechat.errors import (
     BadRequest,
+    Conflict,
+    Forbidden,
     MessageTooLong,
     NotFound,
     OfflineFormDisabled,
@@ -27,9 +30,11 @@ from sitechat.errors import (
     ValidationFailed,
     WebsiteNotFound,
 )
+from sitechat.integrations.mailer import Mail
 from sitechat.realtime import topics
 from sitechat.realtime.protocol import (
     ConversationBrief,
+    ConversationChange,
     ConversationFrame,
     ConversationOut,
     LastMessage,
@@ -46,12 +51,18 @@ from sitechat.visitors.models import Visitor
 from sitechat.visitors.schemas import ProfileFields
 from sitechat.websites import service as websites
 
+# Snoozing further ahead than this is refused: past it, "resolve" says what is meant.
+MAX_SNOOZE = timedelta(days=365)
+MIN_SEARCH_CHARS = 2
+
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
     message: Message
     conversation: Conversation
     created: bool  # False when an earlier send with the same client_msg_id is returned
+    # An offline message's email to the team, for the caller to send once committed.
+    mail: Mail | None = None
 
 
 def message_out(m: Message) -> MessageOut:
@@ -62,27 +73,35 @@ def message_out(m: Message) -> MessageOut:
         body=m.body,
         client_msg_id=m.client_msg_id,
         created_at=m.created_at,
+        note=m.note,
     )
 
 
 def brief(c: Conversation, last: Message | None = None) -> ConversationBrief:
+    # The visitor's view: seqs stop at the last message they may see, so an internal note
+    # never shows, not even as a count or a read mark beyond it.
     return ConversationBrief(
         id=c.id,
         status=c.status,
-        last_seq=c.last_seq,
+        last_seq=c.visitor_seq,
         created_at=c.created_at,
         origin=c.origin,
-        last_message=_last(last),
-        agent_delivered_seq=c.agent_delivered_seq,
-        agent_read_seq=c.agent_read_seq,
+        last_message=_last(last) if last is None or not last.note else None,
+        agent_delivered_seq=min(c.agent_delivered_seq, c.visitor_seq),
+        agent_read_seq=min(c.agent_read_seq, c.visitor_seq),
         visitor_read_seq=c.visitor_read_seq,
+        waiting=_waiting(c.waiting),
     )
+
+
+def _waiting(w: str | None) -> Literal["queue", "offline_form"] | None:
+    return "queue" if w == "queue" else "offline_form" if w == "offline_form" else None
 
 
 def _last(m: Message | None) -> LastMessage | None:
     if m is None:
         return None
-    return LastMessage(body=m.body[:200], sender_kind=m.sender_kind, created_at=m.created_at)
+    return LastMessage(body=m.body[:200], sender_kind=m.sender_kind, created_at=m.created_at, note=m.note)
 
 
 def _out(c: Conversation, v: Visitor | None, last: Message | None) -> ConversationOut:
@@ -100,6 +119,9 @@ def _out(c: Conversation, v: Visitor | None, last: Message | None) -> Conversati
         agent_read_seq=c.agent_read_seq,
         created_at=c.created_at,
         updated_at=c.updated_at,
+        waiting=c.waiting,
+        priority="urgent" if c.priority == "urgent" else "normal",
+        snoozed_until=c.snoozed_until if c.status == "snoozed" else None,
     )
 
 
@@ -129,12 +151,34 @@ def _may_see(actor: Actor, conv: Conversation) -> bool:
     return actor.can_see(conv.website_id)
 
 
-def _emit_conversation(uow: UnitOfWork, out: ConversationOut, conv: Conversation) -> None:
-    uow.emit(topics.website(conv.website_id), ConversationFrame(conversation=out).model_dump(mode="json"))
+async def announce(uow: UnitOfWork, conv: Conversation) -> ConversationOut:
+    """Internal (routing): tell the website's agents and the visitor's tabs that the
+    conversation changed (assignee, queue), once the transaction commits."""
+    out = await conversation_out(uow, conv)
+    _emit_conversation(uow, out, conv, "assignee")
+    return out
+
+
+def _emit_conversation(
+    uow: UnitOfWork,
+    out: ConversationOut,
+    conv: Conversation,
+    change: ConversationChange | None = None,
+    *,
+    to_visitor: bool = True,
+) -> None:
+    uow.emit(
+        topics.website(conv.website_id),
+        ConversationFrame(conversation=out, change=change).model_dump(mode="json"),
+    )
+    if not to_visitor:
+        return  # nothing the visitor sees changed (priority)
+    # The agents' last message may be a note: the visitor's copy never carries one.
+    visible = out.last_message if conv.last_seq == conv.visitor_seq else None
     uow.emit(
         topics.visitor(conv.visitor_id),
         VisitorConversationFrame(
-            conversation=brief(conv).model_copy(update={"last_message": out.last_message})
+            conversation=brief(conv).model_copy(update={"last_message": visible})
         ).model_dump(mode="json"),
     )
 
@@ -171,11 +215,14 @@ async def send_message(
     conversation_id: str | None = None,
     client_msg_id: str | None = None,
     new_conversation: bool = False,
+    note: bool = False,
 ) -> SendResult:
     """Store a message and queue its events. A caller that hits IntegrityError (two
     concurrent retries of one client_msg_id) rolls back and calls again: the retry then
-    finds the stored message."""
+    finds the stored message. ``note``: an agent's internal note."""
     check_body(body, max_chars)
+    if note and isinstance(actor, VisitorActor):
+        raise Forbidden("Only agents write internal notes.")
     if client_msg_id is not None:
         earlier = await find_sent(uow, actor, client_msg_id)
         if earlier is not None:
@@ -201,12 +248,17 @@ async def send_message(
                     uow.session, website_id=actor.website_id, visitor_id=actor.visitor_id, now=now
                 )
                 created = True
+                from sitechat.routing import service as routing  # a domain calls another's service
+
+                await routing.route_new(uow, current)
             conv = current
     else:
         if conversation_id is None:
             raise BadRequest("conversation_id is required.")
         conv = await get_for(uow, actor, conversation_id)
-    return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=created, now=now)
+    return await _append(
+        uow, actor, conv, body=body, client_msg_id=client_msg_id, created=created, now=now, note=note
+    )
 
 
 async def _check_prechat(uow: UnitOfWork, actor: VisitorActor, visitor: Visitor | None) -> None:
@@ -238,12 +290,16 @@ async def submit_offline(
     settings = await websites.settings(uow, actor.website_id)
     if not settings.offline.form_enabled:
         raise OfflineFormDisabled()
-    await visitors.update_profile(uow, actor.visitor_id, settings, profile, any_custom_keys=False)
+    visitor = await visitors.update_profile(uow, actor.visitor_id, settings, profile, any_custom_keys=False)
     now = utcnow()
     conv = await repository.insert(
         uow.session, website_id=actor.website_id, visitor_id=actor.visitor_id, now=now, origin="offline"
     )
-    return await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=True, now=now)
+    result = await _append(uow, actor, conv, body=body, client_msg_id=client_msg_id, created=True, now=now)
+    mail = await websites.offline_mail(
+        uow, actor.website_id, name=visitor.name, email=visitor.email, body=body, conversation_id=conv.id
+    )
+    return replace(result, mail=mail) if mail is not None else result
 
 
 async def start_with_visitor(
@@ -287,6 +343,7 @@ async def _append(
     client_msg_id: str | None,
     created: bool,
     now: datetime,
+    note: bool = False,
 ) -> SendResult:
     if isinstance(actor, VisitorActor):
         sender_kind, sender_id, sender_name = "visitor", actor.visitor_id, None
@@ -297,7 +354,7 @@ async def _append(
         sender_kind, sender_id, sender_name = "agent", actor.agent_id, actor.name
 
     reopened = sender_kind == "visitor" and conv.status in ("resolved", "snoozed")
-    seq = await repository.next_seq(uow.session, conv.id, now=now, reopen=reopened)
+    seq = await repository.next_seq(uow.session, conv.id, now=now, reopen=reopened, visible=not note)
     assert seq is not None
     # Writing is reading: the sender's side has read everything up to its own message.
     read_col = "visitor" if sender_kind == "visitor" else "agent"
@@ -314,11 +371,12 @@ async def _append(
         client_msg_id=client_msg_id,
         body=body,
         created_at=now,
+        note=note,
     )
 
     if created or reopened:
         # Agents learn of the conversation before its first message.
-        _emit_conversation(uow, await conversation_out(uow, conv), conv)
+        _emit_conversation(uow, await conversation_out(uow, conv), conv, None if created else "reopened")
     out = message_out(msg)
     uow.emit(
         topics.website(conv.website_id),
@@ -326,6 +384,8 @@ async def _append(
             mode="json"
         ),
     )
+    if note:
+        return SendResult(message=msg, conversation=conv, created=True)
     uow.emit(
         topics.visitor(conv.visitor_id),
         MessageFrame(conversation_id=conv.id, message=out).model_dump(mode="json"),
@@ -334,10 +394,17 @@ async def _append(
 
 
 async def messages_between(
-    uow: UnitOfWork, conversation_id: str, after_seq: int, upto_seq: int | None = None, limit: int = 500
+    uow: UnitOfWork,
+    conversation_id: str,
+    after_seq: int,
+    upto_seq: int | None = None,
+    limit: int = 500,
+    *,
+    notes: bool = True,
 ) -> list[Message]:
-    """Internal: replay and gap filling for a connection already authorized for it."""
-    return await repository.messages_between(uow.session, conversation_id, after_seq, upto_seq, limit)
+    """Internal: replay and gap filling for a connection already authorized for it
+    (``notes=False`` for a visitor's: internal notes never reach one)."""
+    return await repository.messages_between(uow.session, conversation_id, after_seq, upto_seq, limit, notes)
 
 
 async def list_messages(
@@ -356,7 +423,12 @@ async def list_messages(
     if latest and before_seq is None and after_seq is None:
         before_seq = conv.last_seq + 1
     return await repository.messages_page(
-        uow.session, conversation_id, after_seq=after_seq, before_seq=before_seq, limit=limit
+        uow.session,
+        conversation_id,
+        after_seq=after_seq,
+        before_seq=before_seq,
+        limit=limit,
+        notes=not isinstance(actor, VisitorActor),
     )
 
 
@@ -369,8 +441,12 @@ async def set_status(
     conv = await get_for(uow, actor, conversation_id, lock=True)
     if conv.status != status:
         await repository.set_status(uow.session, conv, status, utcnow())
+        from sitechat.routing import service as routing  # a domain calls another's service
+
+        # A resolved conversation frees a place: the queue's oldest may take it.
+        await routing.after_status(uow, conv, conv.assignee_id)
         out = await conversation_out(uow, conv)
-        _emit_conversation(uow, out, conv)
+        _emit_conversation(uow, out, conv, "status")
         return out
     return await conversation_out(uow, conv)
 
@@ -390,8 +466,11 @@ async def assign(
             raise ValidationFailed("That agent does not work on this conversation's website.")
     if conv.assignee_id != agent_id:
         await repository.set_assignee(uow.session, conv, agent_id, utcnow())
+        from sitechat.routing import service as routing  # a domain calls another's service
+
+        await routing.after_manual_assign(uow, conv)
         out = await conversation_out(uow, conv)
-        _emit_conversation(uow, out, conv)
+        _emit_conversation(uow, out, conv, "assignee")
         return out
     return await conversation_out(uow, conv)
 
@@ -413,14 +492,21 @@ async def mark_seen(uow: UnitOfWork, actor: Actor, conversation_id: str, seq: in
     if not changed:
         return
     await repository.refresh(uow.session, conv)
-    frame = Receipt(
+    receipt = Receipt(
         conversation_id=conv.id,
         side=side,
         delivered_seq=getattr(conv, f"{side}_delivered_seq"),
         read_seq=getattr(conv, f"{side}_read_seq"),
-    ).model_dump(mode="json")
-    uow.emit(topics.website(conv.website_id), frame)
-    uow.emit(topics.visitor(conv.visitor_id), frame)
+    )
+    uow.emit(topics.website(conv.website_id), receipt.model_dump(mode="json"))
+    # An agent's mark may lie on a note: the visitor's copy stops at what they can see.
+    top = conv.visitor_seq
+    uow.emit(
+        topics.visitor(conv.visitor_id),
+        receipt.model_copy(
+            update={"delivered_seq": min(receipt.delivered_seq, top), "read_seq": min(receipt.read_seq, top)}
+        ).model_dump(mode="json"),
+    )
 
 
 async def typing(uow: UnitOfWork, actor: Actor, conversation_id: str, is_typing: bool) -> None:
@@ -475,10 +561,14 @@ async def list_conversations(
     assignee: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    visitor_id: str | None = None,
+    priority: str | None = None,
+    q: str | None = None,
 ) -> tuple[list[ConversationOut], str | None]:
     if website_id is not None:
         if not actor.can_see(website_id) or not await websites.exists(uow, website_id):
             raise WebsiteNotFound()
+    q = _search_text(q)
     unassigned = assignee == "unassigned"
     rows = await repository.list_page(
         uow.session,
@@ -489,6 +579,9 @@ async def list_conversations(
         unassigned=unassigned,
         before=_decode_cursor(cursor) if cursor else None,
         limit=limit + 1,  # one more than a page tells whether there is a next one
+        visitor_id=visitor_id,
+        priority=priority,
+        q=q,
     )
     items = [_out(c, v, m) for c, v, m in rows[:limit]]
     next_cursor = None
@@ -496,6 +589,98 @@ async def list_conversations(
         c = rows[limit - 1][0]
         next_cursor = _encode_cursor(c.last_activity_at, c.id)
     return items, next_cursor
+
+
+def _search_text(q: str | None) -> str | None:
+    """Whitespace-folded search text; None when there is nothing to search for."""
+    if q is None:
+        return None
+    q = " ".join(q.split())
+    if not q:
+        return None
+    if len(q) < MIN_SEARCH_CHARS:
+        raise ValidationFailed(
+            f"Search for at least {MIN_SEARCH_CHARS} characters.",
+            fields=[{"field": "q", "message": f"at least {MIN_SEARCH_CHARS} characters"}],
+        )
+    if "\x00" in q:
+        raise ValidationFailed("q may not contain NUL characters.", fields=[{"field": "q", "message": "NUL"}])
+    return q
+
+
+async def counts(
+    uow: UnitOfWork, actor: AgentActor, *, website_id: str | None = None, status: str = "open"
+) -> dict[str, tuple[int, int]]:
+    """Per inbox filter (mine, unassigned, all): how many conversations, how many unread
+    messages, within the agent's websites."""
+    if website_id is not None:
+        if not actor.can_see(website_id) or not await websites.exists(uow, website_id):
+            raise WebsiteNotFound()
+    return await repository.counts(
+        uow.session,
+        website_id=website_id,
+        website_ids=actor.website_ids,
+        status=None if status == "all" else status,
+        agent_id=actor.agent_id,
+    )
+
+
+# --- snooze and priority ------------------------------------------------------------------
+
+
+async def snooze(
+    uow: UnitOfWork, actor: AgentActor, conversation_id: str, until: datetime
+) -> ConversationOut:
+    """Put a conversation aside until ``until``: the snooze job opens it again then, or
+    the visitor writing does sooner."""
+    conv = await get_for(uow, actor, conversation_id, lock=True)
+    now = utcnow()
+    if until.tzinfo is None:
+        raise ValidationFailed(
+            "until needs a time zone (e.g. 2030-01-01T09:00:00Z).",
+            fields=[{"field": "until", "message": "needs a time zone"}],
+        )
+    until = until.astimezone(UTC)
+    if until <= now:
+        raise ValidationFailed(
+            "until must be in the future.", fields=[{"field": "until", "message": "in the past"}]
+        )
+    if until > now + MAX_SNOOZE:
+        raise ValidationFailed(
+            f"A conversation may be snoozed for at most {MAX_SNOOZE.days} days.",
+            fields=[{"field": "until", "message": "too far ahead"}],
+        )
+    if conv.status == "resolved":
+        raise Conflict("A resolved conversation cannot be snoozed; reopen it first.")
+    await repository.set_snoozed(uow.session, conv, until, now)
+    from sitechat.routing import service as routing  # a domain calls another's service
+
+    # Snoozed is not active: out of the queue, and its place goes to the next in line.
+    await routing.after_status(uow, conv, conv.assignee_id)
+    out = await conversation_out(uow, conv)
+    _emit_conversation(uow, out, conv, "snoozed")
+    return out
+
+
+async def set_priority(
+    uow: UnitOfWork, actor: AgentActor, conversation_id: str, priority: str
+) -> ConversationOut:
+    conv = await get_for(uow, actor, conversation_id, lock=True)
+    if conv.priority != priority:
+        await repository.set_priority(uow.session, conv, priority, utcnow())
+        out = await conversation_out(uow, conv)
+        _emit_conversation(uow, out, conv, "priority", to_visitor=False)
+        return out
+    return await conversation_out(uow, conv)
+
+
+async def wake_due(uow: UnitOfWork, limit: int = 100) -> int:
+    """The snooze job: reopen the conversations whose snooze is over and tell their
+    agents. Safe on every node at once: each conversation wakes exactly once."""
+    woke = await repository.wake_due(uow.session, utcnow(), limit)
+    for conv in woke:
+        _emit_conversation(uow, await conversation_out(uow, conv), conv, "woke")
+    return len(woke)
 
 
 async def count_for_website(uow: UnitOfWork, website_id: str) -> int:
