@@ -49,6 +49,9 @@ RATE_ENV = {
     "SITECHAT_RATE_MESSAGES": "100000/minute",
     "SITECHAT_RATE_WIDGET_CONFIG": "100000/minute",
     "SITECHAT_RATE_WIDGET_EVENTS": "100000/minute",
+    "SITECHAT_RATE_API_KEY": "1000000/minute",
+    "SITECHAT_RATE_IP": "1000000/minute",
+    "SITECHAT_RATE_DOMAIN": "1000000/minute",
 }
 DEFAULT_RATES = {
     "SITECHAT_RATE_LOGIN": "10/minute",
@@ -56,6 +59,9 @@ DEFAULT_RATES = {
     "SITECHAT_RATE_MESSAGES": "60/minute",
     "SITECHAT_RATE_WIDGET_CONFIG": "60/minute",
     "SITECHAT_RATE_WIDGET_EVENTS": "120/minute",
+    "SITECHAT_RATE_API_KEY": "1200/minute",
+    "SITECHAT_RATE_IP": "1200/minute",
+    "SITECHAT_RATE_DOMAIN": "12000/minute",
 }
 
 # Run the servers from another source tree (its `src/`), e.g. a `git worktree` of another

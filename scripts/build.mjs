@@ -168,8 +168,17 @@ async function buildOnce(dev) {
     if (out.css) manifest[name + ".css"] = out.css;
   }
 
+  // 5. The console's service worker (web push): a stable name, as its URL is registered
+  //    in browsers; the server serves it at /console/sw.js (scope /console).
+  await esbuild.build({
+    ...opts,
+    entryPoints: [{ in: "console/src/notify/sw.ts", out: "sw" }],
+    outdir: consoleDir,
+    entryNames: "[name]",
+  });
+
   // Compress, write the manifest, forget earlier builds.
-  const files = { "widget/loader.js": "widget/loader.js", ...manifest };
+  const files = { "widget/loader.js": "widget/loader.js", "console/sw.js": "console/sw.js", ...manifest };
   const sizes = {};
   for (const [logical, real] of Object.entries(files)) sizes[logical] = { real, ...compress(path.join(staticDir, real), dev) };
   // The previous build's bundles stay one more build: a page that loaded the old loader

@@ -12,7 +12,7 @@ export class ApiError extends Error {
   }
 }
 
-type Method = "GET" | "POST" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 let csrfToken = "";
 let onUnauthorized: (() => void) | null = null;

@@ -2,19 +2,24 @@
 // the live /ws/agent connection. Rendering lives in components/; this keeps
 // the state and publishes an immutable `view` on every change.
 
-import type { ServerFrame } from "../../widget/src/shared/protocol";
+import type { ClientFrame, ServerFrame } from "../../widget/src/shared/protocol";
 import { RealtimeClient, type AckFrame, type ConnectionStatus, type OutboxItem } from "../../widget/src/shared/realtime";
 import { ViewStore } from "../../widget/src/shared/store";
-import { maxSeq, mergeMessages, parseTime } from "../../widget/src/shared/util";
+import { maxSeq, mergeMessages, parseTime, safeStorage, uuid4 } from "../../widget/src/shared/util";
 import { ApiError, api, query } from "./api";
 import type {
   AgentInfo,
   ChatMessage,
+  ConsoleMessage,
+  ConversationCounts,
   ConversationItem,
   ConversationPage,
   ListFilter,
   MessagePage,
+  Priority,
+  SendOut,
   Session,
+  Website,
 } from "./types";
 
 const LIST_PAGE = 50;
@@ -25,6 +30,15 @@ const TYPING_REFRESH_MS = 3_000;
 const TYPING_IDLE_MS = 4_000;
 const REMOTE_TYPING_TTL_MS = 8_000;
 const LIST_REFRESH_DEBOUNCE_MS = 500;
+const COUNTS_REFRESH_DEBOUNCE_MS = 700;
+const DRAFT_PREFIX = "sitechat:draft:";
+
+/** A way to hear the agent socket's frames and send on it (see Inbox.channel). */
+export interface AgentChannel {
+  send(frame: ClientFrame): boolean;
+  /** Returns the function that stops listening. */
+  listen(frame: (f: ServerFrame) => void, status: (s: ConnectionStatus) => void): () => void;
+}
 
 export interface PendingReply extends OutboxItem {
   error?: string;
@@ -38,7 +52,7 @@ export interface InboxView {
   hasMoreConversations: boolean;
   loadingConversations: boolean;
   selected: ConversationItem | null;
-  messages: readonly ChatMessage[];
+  messages: readonly ConsoleMessage[];
   loadingMessages: boolean;
   pending: readonly PendingReply[];
   visitorTyping: boolean;
@@ -48,6 +62,14 @@ export interface InboxView {
   announcement: string;
   /** Last failed action (resolve, load, ...), shown in a banner. */
   error: string;
+  /** Conversations and unread messages per assignee filter (for the current status/website). */
+  counts: ConversationCounts | null;
+  /** Websites the agent works on (the website filter). */
+  websites: readonly Website[];
+  /** The visitor has received the selected conversation up to this seq. */
+  visitorDeliveredSeq: number;
+  /** Bumped when a frame says the selected conversation's visitor changed (sidebar refresh). */
+  visitorRevision: number;
 }
 
 /** Newest activity first. */
@@ -80,6 +102,13 @@ export class Inbox extends ViewStore<InboxView> {
   private readonly messages = new Map<string, ChatMessage[]>();
   private readonly loadingMessages = new Set<string>();
   private readonly visitorRead = new Map<string, number>();
+  private readonly visitorDelivered = new Map<string, number>();
+  private readonly visitorRevisions = new Map<string, number>();
+  private counts: ConversationCounts | null = null;
+  private countsTimer: ReturnType<typeof setTimeout> | undefined;
+  private countsGeneration = 0;
+  private websites: Website[] = [];
+  private readonly drafts = safeStorage("localStorage");
   private failed: PendingReply[] = [];
   private announcement = "";
   /** Last failed action (resolve, send...), until dismissed. */
@@ -93,6 +122,10 @@ export class Inbox extends ViewStore<InboxView> {
   private typingSentFor: string | null = null;
   private typingIdleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly readSent = new Map<string, number>();
+  private readonly channelListeners = new Set<{
+    frame: (f: ServerFrame) => void;
+    status: (s: ConnectionStatus) => void;
+  }>();
 
   constructor(
     private agent: AgentInfo,
@@ -110,6 +143,7 @@ export class Inbox extends ViewStore<InboxView> {
       onFrame: (f) => this.onFrame(f),
       onStatus: (s) => {
         this.connection = s;
+        for (const l of this.channelListeners) l.status(s);
         this.changed();
       },
       onFatal: () => {
@@ -130,11 +164,13 @@ export class Inbox extends ViewStore<InboxView> {
     document.addEventListener("visibilitychange", this.onVisibility);
     this.client.start();
     void this.reloadList();
+    void this.loadWebsites();
   }
 
   stop(): void {
     document.removeEventListener("visibilitychange", this.onVisibility);
     clearTimeout(this.listRefreshTimer);
+    clearTimeout(this.countsTimer);
     clearTimeout(this.visitorTypingTimer);
     clearTimeout(this.typingIdleTimer);
     this.client.stop();
@@ -150,13 +186,46 @@ export class Inbox extends ViewStore<InboxView> {
   }
 
   private listQuery(cursor: string | null): string {
-    const { status, assignee } = this.filter;
+    const { status, assignee, websiteId, q } = this.filter;
     return query({
       status,
       assignee: assignee === "all" ? undefined : assignee,
+      website_id: websiteId || undefined,
+      q: q?.trim() || undefined,
       limit: LIST_PAGE,
       cursor,
     });
+  }
+
+  private async loadWebsites(): Promise<void> {
+    try {
+      this.websites = await api<Website[]>("GET", "/api/v1/websites");
+      this.changed();
+    } catch {
+      // The website filter then offers "All websites" only.
+    }
+  }
+
+  /** Per-filter counts for the current status and website, coalescing bursts of frames. */
+  private scheduleCounts(delay = COUNTS_REFRESH_DEBOUNCE_MS): void {
+    clearTimeout(this.countsTimer);
+    this.countsTimer = setTimeout(() => void this.reloadCounts(), delay);
+  }
+
+  private async reloadCounts(): Promise<void> {
+    const gen = ++this.countsGeneration;
+    const { status, websiteId } = this.filter;
+    try {
+      const counts = await api<ConversationCounts>(
+        "GET",
+        `/api/v1/conversations/counts${query({ status, website_id: websiteId || undefined })}`,
+      );
+      if (gen !== this.countsGeneration) return;
+      this.counts = counts;
+      this.changed();
+    } catch {
+      // Counts are a hint; the list itself still shows.
+    }
   }
 
   async reloadList(): Promise<void> {
@@ -170,6 +239,7 @@ export class Inbox extends ViewStore<InboxView> {
       this.mergeItems(page.items);
       this.nextCursor = page.next_cursor;
       this.listError = "";
+      this.scheduleCounts(0);
     } catch (e) {
       if (gen === this.listGeneration) this.listError = `Could not load conversations: ${errorText(e)}`;
     } finally {
@@ -203,7 +273,8 @@ export class Inbox extends ViewStore<InboxView> {
   }
 
   private matchesFilter(c: ConversationItem): boolean {
-    const { status, assignee } = this.filter;
+    const { status, assignee, websiteId } = this.filter;
+    if (websiteId && c.website_id !== websiteId) return false;
     if (status !== "all" && c.status !== status) return false;
     if (assignee === "me") return c.assignee_id === this.agent.id;
     if (assignee === "unassigned") return !c.assignee_id;
@@ -211,15 +282,19 @@ export class Inbox extends ViewStore<InboxView> {
   }
 
   /** Insert or replace items, keep the list filtered and newest-activity-first. */
-  private mergeItems(incoming: ConversationItem[]): void {
+  private mergeItems(incoming: ConversationItem[], live = false): void {
     const byId = new Map(this.items.map((c) => [c.id, c]));
+    const searching = Boolean(this.filter.q?.trim());
     for (const c of incoming) {
       // The selected conversation is on screen: nothing in it is unread. (The
       // server's count lags until our `seen` frame reaches it.)
       const item = c.id === this.selectedId ? { ...c, unread_count: 0 } : c;
       if (item.id === this.selectedId) this.selectedItem = item;
-      if (this.matchesFilter(item)) byId.set(item.id, item);
-      else byId.delete(item.id);
+      if (!this.matchesFilter(item)) byId.delete(item.id);
+      else if (live && searching && !byId.has(item.id)) {
+        // Only the server searches message text: ask it whether this one matches now.
+        this.scheduleListRefresh();
+      } else byId.set(item.id, item);
     }
     this.items = Array.from(byId.values()).sort((a, b) => activity(b) - activity(a));
   }
@@ -233,16 +308,31 @@ export class Inbox extends ViewStore<InboxView> {
 
   // ---- selected conversation -------------------------------------------------
 
-  select(id: string): void {
+  /** Show a conversation; `known` (or a fetch) stands in when the list filters it out. */
+  select(id: string, known?: ConversationItem): void {
     if (id === this.selectedId) return;
     this.stopTyping();
     this.selectedId = id;
-    this.selectedItem = this.items.find((c) => c.id === id) ?? null;
+    this.selectedItem = this.items.find((c) => c.id === id) ?? known ?? null;
+    if (!this.selectedItem) void this.fetchSelected(id);
     this.announcement = "";
     this.updateItem(id, (c) => ({ ...c, unread_count: 0 }));
     if (!this.messages.has(id)) void this.loadMessages(id);
     this.markRead();
     this.changed();
+  }
+
+  private async fetchSelected(id: string): Promise<void> {
+    try {
+      const item = await api<ConversationItem>("GET", `/api/v1/conversations/${encodeURIComponent(id)}`);
+      if (this.selectedId === id && !this.selectedItem) {
+        this.selectedItem = { ...item, unread_count: 0 };
+        this.changed();
+      }
+    } catch (e) {
+      this.error = `Could not open the conversation: ${errorText(e)}`;
+      this.changed();
+    }
   }
 
   /** Page through the whole conversation over REST; live frames merge in meanwhile. */
@@ -282,6 +372,60 @@ export class Inbox extends ViewStore<InboxView> {
     return true;
   }
 
+  /** An internal note: over REST (the visitor's socket protocol has no part in it). */
+  async sendNote(text: string): Promise<boolean> {
+    const body = text.trim();
+    const id = this.selectedId;
+    if (!body || !id) return false;
+    try {
+      const res = await api<SendOut>("POST", `/api/v1/conversations/${encodeURIComponent(id)}/messages`, {
+        body,
+        note: true,
+        client_msg_id: uuid4(),
+      });
+      const list = this.messages.get(id);
+      if (list) this.messages.set(id, mergeMessages(list, [res.message]));
+      this.error = "";
+      this.changed();
+      return true;
+    } catch (e) {
+      this.error = `Could not add the note: ${errorText(e)}`;
+      this.changed();
+      return false;
+    }
+  }
+
+  /** Select the conversation `delta` rows away in the list (keyboard: j / k). */
+  selectRelative(delta: number): void {
+    if (!this.items.length) return;
+    const at = this.items.findIndex((c) => c.id === this.selectedId);
+    const next = at < 0 ? (delta > 0 ? 0 : this.items.length - 1) : Math.min(this.items.length - 1, Math.max(0, at + delta));
+    this.select(this.items[next]!.id);
+  }
+
+  // ---- drafts: per agent and conversation, in localStorage (survive a reload) ----
+
+  private draftKey(conversationId: string): string {
+    return `${DRAFT_PREFIX}${this.agent.id}:${conversationId}`;
+  }
+
+  draft(conversationId: string): string {
+    try {
+      return this.drafts?.getItem(this.draftKey(conversationId)) ?? "";
+    } catch {
+      return "";
+    }
+  }
+
+  saveDraft(conversationId: string, text: string): void {
+    try {
+      if (text) this.drafts?.setItem(this.draftKey(conversationId), text);
+      else this.drafts?.removeItem(this.draftKey(conversationId));
+    } catch {
+      // Storage full or blocked: the draft lives as long as the page.
+    }
+  }
+
   composerChanged(text: string): void {
     const id = this.selectedId;
     if (!id) return;
@@ -314,18 +458,32 @@ export class Inbox extends ViewStore<InboxView> {
     this.changed();
   }
 
-  /** resolve | reopen | assign: the server answers with the updated conversation. */
-  async act(action: "resolve" | "reopen" | "assign", assignTo?: string | null): Promise<void> {
+  /** Snooze the selected conversation until `until` (a Date in the future). */
+  snooze(until: Date): Promise<void> {
+    return this.act("snooze", { until: until.toISOString() });
+  }
+
+  setPriority(priority: Priority): Promise<void> {
+    return this.act("priority", { priority });
+  }
+
+  /** resolve | reopen | assign | snooze | priority: the server answers with the updated conversation. */
+  async act(
+    action: "resolve" | "reopen" | "assign" | "snooze" | "priority",
+    arg?: string | null | Record<string, string>,
+  ): Promise<void> {
     const id = this.selectedId;
     if (!id) return;
     try {
-      const body = action === "assign" ? { agent_id: assignTo ?? null } : undefined;
+      const body =
+        action === "assign" ? { agent_id: (arg as string | null | undefined) ?? null } : typeof arg === "object" ? arg : undefined;
       const updated = await api<ConversationItem>(
         "POST",
         `/api/v1/conversations/${encodeURIComponent(id)}/${action}`,
         body,
       );
       this.mergeItems([updated]);
+      this.scheduleCounts();
       this.error = "";
     } catch (e) {
       this.error = `Could not ${action}: ${errorText(e)}`;
@@ -373,7 +531,32 @@ export class Inbox extends ViewStore<InboxView> {
     return `${proto}//${location.host}/ws/agent`;
   }
 
+  /** The console's one agent socket, shared with the alerts (notify/notifier.ts): they
+   * hear every frame and may send their own (visibility), without a second connection. */
+  channel(): AgentChannel {
+    return {
+      send: (frame) => this.client.send(frame),
+      listen: (frame, status) => {
+        const l = { frame, status };
+        this.channelListeners.add(l);
+        status(this.connection);
+        return () => this.channelListeners.delete(l);
+      },
+    };
+  }
+
   private onFrame(f: ServerFrame): void {
+    for (const l of this.channelListeners) l.frame(f);
+    const other = f as unknown as { type: string; visitor_id?: string; visitor?: { id?: string; visitor_id?: string } };
+    if (other.type === "visitor.live" || other.type === "visitor.returned" || other.type === "visitor") {
+      // The sidebar of this visitor refreshes (page trail, profile, a new visit).
+      const vid = other.visitor_id ?? other.visitor?.visitor_id ?? other.visitor?.id;
+      if (vid) {
+        this.visitorRevisions.set(vid, (this.visitorRevisions.get(vid) ?? 0) + 1);
+        if (this.selectedItem?.visitor.id === vid) this.changed();
+      }
+      return;
+    }
     switch (f.type) {
       case "welcome":
         if (f.agent) this.agent = f.agent;
@@ -385,7 +568,8 @@ export class Inbox extends ViewStore<InboxView> {
         this.onMessage(f.conversation_id, f.message);
         break;
       case "conversation": {
-        this.mergeItems([f.conversation as unknown as ConversationItem]);
+        this.mergeItems([f.conversation as unknown as ConversationItem], true);
+        this.scheduleCounts();
         break;
       }
       case "typing":
@@ -403,6 +587,10 @@ export class Inbox extends ViewStore<InboxView> {
         if (f.side === "visitor" && f.read_seq) {
           this.visitorRead.set(f.conversation_id, Math.max(this.visitorRead.get(f.conversation_id) ?? 0, f.read_seq));
         }
+        if (f.side === "visitor" && f.delivered_seq) {
+          const was = this.visitorDelivered.get(f.conversation_id) ?? 0;
+          this.visitorDelivered.set(f.conversation_id, Math.max(was, f.delivered_seq));
+        }
         break;
       case "history":
         if (this.messages.has(f.conversation_id)) {
@@ -415,7 +603,7 @@ export class Inbox extends ViewStore<InboxView> {
     this.changed();
   }
 
-  private onMessage(conversationId: string, m: ChatMessage): void {
+  private onMessage(conversationId: string, m: ConsoleMessage): void {
     const list = this.messages.get(conversationId);
     if (list) this.messages.set(conversationId, mergeMessages(list, [m]));
     const selected = conversationId === this.selectedId;
@@ -427,12 +615,13 @@ export class Inbox extends ViewStore<InboxView> {
       return {
         ...c,
         last_seq: m.seq,
-        last_message: { body: m.body, created_at: m.created_at, sender_kind: m.sender.kind },
+        last_message: { body: m.body, created_at: m.created_at, sender_kind: m.sender.kind, note: m.note },
         updated_at: newer ? m.created_at : c.updated_at,
         unread_count: m.sender.kind === "visitor" && !selected ? c.unread_count + 1 : c.unread_count,
       };
     });
     if (!known) this.scheduleListRefresh();
+    if (m.sender.kind === "visitor") this.scheduleCounts();
 
     if (selected && m.sender.kind === "visitor") {
       if (this.typingConversation === conversationId) this.typingConversation = null;
@@ -490,6 +679,10 @@ export class Inbox extends ViewStore<InboxView> {
         : 0,
       announcement: this.announcement,
       error: this.error || this.listError,
+      counts: this.counts,
+      websites: this.websites,
+      visitorDeliveredSeq: selected ? (this.visitorDelivered.get(selected.id) ?? 0) : 0,
+      visitorRevision: selected ? (this.visitorRevisions.get(selected.visitor.id) ?? 0) : 0,
     };
   }
 }

@@ -26,10 +26,18 @@ class AgentActor:
     role: str
     # None: every website (owners and admins). Otherwise the websites assigned.
     website_ids: frozenset[str] | None
+    # Acting through an API key: its id and scopes (None: a console session, every scope),
+    # and the key's own website restriction (website_ids above is already narrowed by it).
+    api_key_id: str | None = None
+    scopes: frozenset[str] | None = None
+    key_website_ids: frozenset[str] | None = None
 
     @property
     def sender_key(self) -> str:
         return f"agent:{self.agent_id}"
+
+    def has_scope(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
     @property
     def is_manager(self) -> bool:

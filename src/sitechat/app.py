@@ -14,14 +14,22 @@ from sqlalchemy import text
 from sitechat import __version__
 from sitechat.agents.endpoints import router as agents_router
 from sitechat.assets import StaticFiles
+from sitechat.audit.endpoints import router as audit_router
+from sitechat.audit.middleware import RequestIP
+from sitechat.canned.endpoints import router as canned_router
 from sitechat.config import Settings, load_settings
 from sitechat.context import build_context
+from sitechat.conversations import jobs as conversation_jobs
 from sitechat.conversations.endpoints import router as conversations_router
 from sitechat.http import error_body, get_ctx, install_error_handlers
+from sitechat.notifications import jobs as notification_jobs
+from sitechat.notifications.endpoints import router as notifications_router
 from sitechat.pages import router as pages_router
 from sitechat.paths import STATIC_DIR
 from sitechat.realtime import endpoints as ws_endpoints
 from sitechat.realtime.connection import heartbeats
+from sitechat.routing import jobs as routing_jobs
+from sitechat.routing.endpoints import router as routing_router
 from sitechat.tracking import jobs as tracking_jobs
 from sitechat.tracking.endpoints import router as tracking_router
 from sitechat.visitors.endpoints import router as visitors_router
@@ -40,6 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.ctx = ctx
         beats = asyncio.create_task(heartbeats(ctx), name="heartbeats")
         sweeps = asyncio.create_task(tracking_jobs.run(ctx), name="tracking-jobs")
+        routing = asyncio.create_task(routing_jobs.run(ctx), name="routing-jobs")
+        notifying = notification_jobs.start(ctx)
+        snoozes = asyncio.create_task(conversation_jobs.run(ctx), name="snooze-jobs")
         log.info(
             "sitechat %s ready on %s (database: %s, broker: %s)",
             __version__,
@@ -52,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             beats.cancel()
             sweeps.cancel()
+            routing.cancel()
+            notifying.cancel()
+            snoozes.cancel()
             for conn in list(ctx.connections):
                 conn.close_soon(1001, "server shutting down")
             await ctx.close()
@@ -65,7 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(agents_router)
     app.include_router(websites_router)
+    app.include_router(audit_router)
     app.include_router(conversations_router)
+    app.include_router(canned_router)
+    app.include_router(routing_router)
+    app.include_router(notifications_router)
     app.include_router(widget_router)
     app.include_router(tracking_router)
     app.include_router(visitors_router)
@@ -73,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages_router)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.add_middleware(StaticFiles)
+    app.add_middleware(RequestIP)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     rate_widget_config: str = "60/minute"
     # WebsiteChat.track(...) batches, per website and address.
     rate_widget_events: str = "120/minute"
+    # Every request made with one API key (REST calls and agent socket openings).
+    rate_api_key: str = "1200/minute"
+    # Widget traffic (config, events, visitor socket openings) from one address, all
+    # websites together: generous, as a whole office may share one address …
+    rate_ip: str = "1200/minute"
+    # … and to one website from one host page domain (the Origin's host).
+    rate_domain: str = "12000/minute"
 
     db_pool_size: int = Field(default=10, ge=1)
     geoip_db: str | None = Field(
@@ -87,6 +94,37 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email (offline messages, invites); unset: no email."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(
+        default=True, description="STARTTLS after connecting (off for port 25 relays)."
+    )
+    smtp_tls: bool = Field(default=False, description="TLS from the first byte (port 465).")
+    smtp_from: str | None = Field(default=None, description="From address; needed when smtp_host is set.")
+    invite_ttl: int = Field(
+        default=7 * 24 * 3600, ge=300, description="Seconds an agent invite link stays valid."
+    )
+    # Notifications (docs/notifications.md).
+    vapid_private_key: str | None = Field(
+        default=None,
+        description="Web Push VAPID private key (PEM or base64url raw); made once into data_dir when unset.",
+    )
+    vapid_subject: str | None = Field(
+        default=None, description="VAPID contact (mailto: or https:); default mailto:SITECHAT_SMTP_FROM."
+    )
+    push_hosts: str = Field(
+        default="",
+        description="Comma-separated push service hosts subscriptions may point at (*.x.com wildcards); "
+        "default: the browsers' own services.",
+    )
+    push_allow_http: bool = Field(default=False, description="Accept http:// push endpoints (tests only).")
+    notify_sweep_interval: float = Field(
+        default=30.0, gt=0, description="Seconds between checks for conversations left unanswered (email)."
     )
     # Set when public_url was derived from host and port (so --port can move it).
     public_url_derived: bool = Field(default=False, exclude=True)
@@ -132,17 +170,48 @@ class Settings(BaseSettings):
         return v
 
     @field_validator(
-        "rate_login", "rate_ws_frames", "rate_messages", "rate_widget_config", "rate_widget_events"
+        "rate_login",
+        "rate_ws_frames",
+        "rate_messages",
+        "rate_widget_config",
+        "rate_widget_events",
+        "rate_api_key",
+        "rate_ip",
+        "rate_domain",
     )
     @classmethod
     def _check_rate(cls, v: str) -> str:
         from limits import parse
 
         try:
-            parse(v)
+            item = parse(v)
         except ValueError:
             raise ValueError("must be a rate such as 10/minute or 30/second") from None
+        # parse() reads only the first of "10/minute;100/hour": refuse rather than ignore the rest.
+        if item.amount < 1 or any(sep in v for sep in ";,|"):
+            raise ValueError("must be one rate of at least 1, such as 10/minute or 30/second")
         return v
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_from")
+    @classmethod
+    def _blank_is_unset(cls, v: str | None) -> str | None:
+        return v.strip() or None if v is not None else None
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if self.smtp_host is None:
+            return self
+        sender = self.smtp_from or ""
+        local, _, domain = sender.partition("@")
+        if not local or "." not in domain or any(c.isspace() or c in "<>,;\r\n" for c in sender):
+            raise ValueError(
+                "SITECHAT_SMTP_FROM must be a plain address such as chat@example.com when SMTP is set"
+            )
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError("SITECHAT_SMTP_TLS and SITECHAT_SMTP_STARTTLS exclude each other")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("SITECHAT_SMTP_USERNAME and SITECHAT_SMTP_PASSWORD go together")
+        return self
 
     @field_validator("log_level")
     @classmethod

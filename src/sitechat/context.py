@@ -11,6 +11,7 @@ from sitechat.config import Settings
 from sitechat.db.engine import make_engine, make_sessionmaker
 from sitechat.db.uow import UnitOfWork
 from sitechat.integrations.geoip import GeoIP, make_geoip
+from sitechat.integrations.mailer import Mailer, make_mailer
 from sitechat.ratelimit import RateLimiter
 from sitechat.realtime.broker import make_broker
 from sitechat.realtime.hub import Hub
@@ -20,6 +21,7 @@ from sitechat.tracking.live import LivePresence, make_live_presence
 from sitechat.visitors.tokens import VisitorSigner
 
 if TYPE_CHECKING:
+    from sitechat.notifications.dispatch import Notifier
     from sitechat.realtime.connection import Connection
 
 
@@ -40,7 +42,11 @@ class AppContext:
     # Page views written behind, in batches (tracking/ingest.py).
     ingest: PageViewIngest
     geoip: GeoIP
+    # SMTP when configured, else a logger (integrations/mailer.py).
+    mailer: Mailer
     connections: set[Connection] = field(default_factory=set)
+    # Alerts for agents (notifications/dispatch.py), set when the app starts.
+    notifier: Notifier | None = None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker, self.hub)
@@ -71,4 +77,5 @@ async def build_context(settings: Settings) -> AppContext:
         live=make_live_presence(settings.redis_url, ttl=settings.live_visitor_ttl),
         ingest=make_ingest(sessionmaker, settings.database_url, settings.visit_memory_seconds),
         geoip=make_geoip(settings.geoip_db or None),
+        mailer=make_mailer(settings),
     )

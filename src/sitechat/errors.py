@@ -55,6 +55,13 @@ class MessageTooLong(ValidationFailed):
     code = "message_too_long"
 
 
+class PushEndpointRefused(ValidationFailed):
+    """A Web Push subscription whose endpoint is not a known push service (docs/notifications.md)."""
+
+    code = "push_endpoint_not_allowed"
+    default_detail = "The subscription's endpoint is not a push service this server sends to."
+
+
 class Unauthorized(SitechatError):
     code = "unauthorized"
     status = 401
@@ -75,6 +82,13 @@ class Forbidden(SitechatError):
 class CSRFFailed(Forbidden):
     code = "csrf_failed"
     default_detail = "Missing or wrong X-CSRF-Token header."
+
+
+class InsufficientScope(Forbidden):
+    """An API key without the scope a route or frame needs (docs/security.md)."""
+
+    code = "insufficient_scope"
+    default_detail = "This API key lacks the scope this needs."
 
 
 class OfflineFormDisabled(Forbidden):
@@ -124,6 +138,32 @@ class IdentitySecretUnreadable(Conflict):
         "The website's identity secret cannot be decrypted with this server's secret key "
         "(was SITECHAT_SECRET_KEY changed?). Create a new one."
     )
+
+
+class CannedNotFound(NotFound):
+    code = "canned_not_found"
+    default_detail = "No such canned response."
+
+
+class ShortcutTaken(Conflict):
+    code = "shortcut_taken"
+    default_detail = "Another canned response already uses this shortcut."
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    default_detail = "There must always be an active owner: make someone else owner first."
+
+
+class InviteInvalid(NotFound):
+    code = "invite_invalid"
+    default_detail = "This invitation link is not valid (already used, or replaced by a newer one)."
+
+
+class InviteExpired(SitechatError):
+    code = "invite_expired"
+    status = 410
+    default_detail = "This invitation link has expired; ask for a new one."
 
 
 class RateLimited(SitechatError):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sitechat import assets
 from sitechat.http import get_ctx
+from sitechat.paths import STATIC_DIR
 from sitechat.websites import service as websites
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +64,25 @@ async def console(request: Request) -> HTMLResponse:
         css=html.escape(assets.url("console/console.css")), js=html.escape(assets.url("console/console.js"))
     )
     return HTMLResponse(page, headers=_console_headers(get_ctx(request).settings.ws_base))
+
+
+@router.get("/console/sw.js")
+async def console_worker() -> Response:
+    """The console's service worker (web push). Served here rather than under /static/ so
+    its scope can be /console (Service-Worker-Allowed), and never cached for long: a
+    browser checks it for updates on each visit."""
+    path = STATIC_DIR / "console" / "sw.js"
+    if not path.is_file():
+        return Response("// not built yet (npm run build)\n", status_code=404, media_type="text/javascript")
+    return Response(
+        path.read_bytes(),
+        media_type="text/javascript",
+        headers={
+            "Service-Worker-Allowed": "/console",
+            "Cache-Control": "no-cache",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/demo")

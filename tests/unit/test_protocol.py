@@ -72,6 +72,7 @@ def test_client_frame_types_cover_the_union() -> None:
                     "ping": {"type": "ping"},
                     "pong": {"type": "pong"},
                     "profile.update": {"type": "profile.update", "email": "a@b.co"},
+                    "visibility": {"type": "visibility", "visible": True},
                     "offline.submit": {
                         "type": "offline.submit",
                         "client_msg_id": "abcdefgh",

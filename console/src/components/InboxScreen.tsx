@@ -1,8 +1,24 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { formatTime } from "../../../widget/src/shared/util";
 import { Inbox, type InboxView, type PendingReply } from "../inbox";
+import { CANNED_LIST_ID, useCannedPicker } from "../canned/CannedPicker";
+import { CannedManager } from "../canned/CannedManager";
+import { StatusControl } from "../status/StatusControl";
 import { InstallWidget } from "./InstallDialog";
-import type { AssigneeFilter, ChatMessage, ConversationItem, Session, StatusFilter } from "../types";
+import {
+  InboxFilters,
+  PriorityToggle,
+  type QueueUi,
+  REPLY_INPUT_ID,
+  ShortcutsHelp,
+  SnoozeMenu,
+  StatusLine,
+  useQueueShortcuts,
+  useQueueUi,
+} from "./QueueControls";
+import { VisitorSidebar } from "./VisitorSidebar";
+import { ConversationMuteButton, NotifyBell, Toasts, useAlerts } from "../notify/NotifyControls";
+import type { ConsoleMessage, ConversationItem, Session } from "../types";
 
 interface Props {
   session: Session;
@@ -30,6 +46,9 @@ function useInbox(session: Session, onSignedOut: () => void): [Inbox, InboxView]
 
 export function InboxScreen({ session, onLogout, onSignedOut }: Props) {
   const [inbox, view] = useInbox(session, onSignedOut);
+  const ui = useQueueUi();
+  useQueueShortcuts(inbox, ui);
+  useAlerts((id) => inbox.select(id), view.selected?.id ?? null, inbox.channel());
   const connectionText =
     view.connection === "online" ? "Live" : view.connection === "stopped" ? "Disconnected" : "Reconnecting…";
 
@@ -41,11 +60,30 @@ export function InboxScreen({ session, onLogout, onSignedOut }: Props) {
           {connectionText}
         </span>
         <span class="cc-agent">{view.agent.name}</span>
+        <StatusControl />
+        <NotifyBell />
         <InstallWidget canManage={view.agent.role === "owner" || view.agent.role === "admin"} />
+        <CannedManager canShare={view.agent.role === "owner" || view.agent.role === "admin"} />
+        {(view.agent.role === "owner" || view.agent.role === "admin") && (
+          <a href="#admin/websites" class="cc-button" data-testid="admin-link">
+            Admin
+          </a>
+        )}
+        <button
+          type="button"
+          class="cc-button"
+          data-testid="shortcuts"
+          aria-label="Keyboard shortcuts"
+          onClick={() => ui.setHelp(true)}
+        >
+          ?
+        </button>
         <button type="button" class="cc-button" data-testid="logout" onClick={onLogout}>
           Log out
         </button>
       </header>
+      {ui.help && <ShortcutsHelp onClose={() => ui.setHelp(false)} />}
+      <Toasts />
       {view.error && (
         <p class="cc-error-banner" role="alert">
           {view.error}{" "}
@@ -57,51 +95,22 @@ export function InboxScreen({ session, onLogout, onSignedOut }: Props) {
       <div class="cc-columns">
         <ConversationList inbox={inbox} view={view} />
         {view.selected ? (
-          <ConversationPane key={view.selected.id} inbox={inbox} view={view} selected={view.selected} />
+          <ConversationPane key={view.selected.id} inbox={inbox} view={view} selected={view.selected} ui={ui} />
         ) : (
           <section class="cc-empty" aria-label="Conversation">
-            <p>Select a conversation.</p>
+            <p>Select a conversation. Press ? for keyboard shortcuts.</p>
           </section>
         )}
+        {view.selected && <VisitorSidebar key={view.selected.visitor.id} inbox={inbox} view={view} />}
       </div>
     </div>
   );
 }
 
-const STATUSES: StatusFilter[] = ["open", "pending", "resolved", "snoozed", "all"];
-const ASSIGNEES: Array<[AssigneeFilter, string]> = [
-  ["all", "Anyone"],
-  ["me", "Me"],
-  ["unassigned", "Unassigned"],
-];
-
 function ConversationList({ inbox, view }: { inbox: Inbox; view: InboxView }) {
   return (
     <nav class="cc-sidebar" aria-label="Conversations">
-      <div class="cc-filters">
-        <label>
-          <span class="cc-sr-only">Status</span>
-          <select
-            value={view.filter.status}
-            onChange={(e) => inbox.setFilter({ ...view.filter, status: e.currentTarget.value as StatusFilter })}
-          >
-            {STATUSES.map((s) => (
-              <option value={s}>{s[0]!.toUpperCase() + s.slice(1)}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span class="cc-sr-only">Assignee</span>
-          <select
-            value={view.filter.assignee}
-            onChange={(e) => inbox.setFilter({ ...view.filter, assignee: e.currentTarget.value as AssigneeFilter })}
-          >
-            {ASSIGNEES.map(([value, label]) => (
-              <option value={value}>{label}</option>
-            ))}
-          </select>
-        </label>
-      </div>
+      <InboxFilters inbox={inbox} view={view} />
       <ul class="cc-conversations" data-testid="conversation-list">
         {view.conversations.map((c) => (
           <li key={c.id}>
@@ -140,8 +149,15 @@ function ConversationRow({ c, selected, onSelect }: { c: ConversationItem; selec
       </span>
       <span class="cc-row-bottom">
         <span class="cc-row-preview">
-          {last ? `${last.sender_kind === "agent" ? "Agent: " : ""}${last.body}` : "No messages yet"}
+          {last
+            ? `${last.note ? "Note: " : last.sender_kind === "agent" ? "Agent: " : ""}${last.body}`
+            : "No messages yet"}
         </span>
+        {c.priority === "urgent" && (
+          <span class="cc-tag cc-tag-urgent" data-testid="urgent-tag">
+            urgent
+          </span>
+        )}
         {c.status !== "open" && <span class="cc-tag">{c.status}</span>}
         {c.unread_count > 0 && (
           <span class="cc-badge" data-testid="unread-badge">
@@ -158,9 +174,10 @@ interface PaneProps {
   inbox: Inbox;
   view: InboxView;
   selected: ConversationItem;
+  ui: QueueUi;
 }
 
-function ConversationPane({ inbox, view, selected }: PaneProps) {
+function ConversationPane({ inbox, view, selected, ui }: PaneProps) {
   const mine = selected.assignee_id === view.agent.id;
   return (
     <section class="cc-conversation" aria-label={`Conversation with ${visitorLabel(selected)}`}>
@@ -168,10 +185,15 @@ function ConversationPane({ inbox, view, selected }: PaneProps) {
         <div class="cc-conversation-title">
           <h2>{visitorLabel(selected)}</h2>
           <p class="cc-muted">
-            {[selected.visitor.email, selected.website_id, selected.status].filter(Boolean).join(" · ")}
+            {[selected.visitor.email, view.websites.find((w) => w.id === selected.website_id)?.name ?? selected.website_id]
+              .filter(Boolean)
+              .join(" · ")}
+            {" · "}
+            <StatusLine c={selected} />
           </p>
         </div>
         <div class="cc-actions">
+          <ConversationMuteButton conversationId={selected.id} />
           <button
             type="button"
             class="cc-button"
@@ -180,6 +202,10 @@ function ConversationPane({ inbox, view, selected }: PaneProps) {
           >
             {mine ? "Unassign" : "Assign to me"}
           </button>
+          <PriorityToggle inbox={inbox} selected={selected} />
+          {selected.status !== "resolved" && (
+            <SnoozeMenu inbox={inbox} open={ui.snoozeOpen} onOpen={ui.setSnoozeOpen} />
+          )}
           {selected.status === "resolved" ? (
             <button type="button" class="cc-button" data-testid="reopen" onClick={() => void inbox.act("reopen")}>
               Reopen
@@ -205,7 +231,7 @@ function ConversationPane({ inbox, view, selected }: PaneProps) {
       <div class="cc-sr-only" aria-live="polite" aria-atomic="true">
         {view.announcement}
       </div>
-      <Composer inbox={inbox} />
+      <Composer inbox={inbox} conversation={selected} agentName={view.agent.name} ui={ui} />
     </section>
   );
 }
@@ -219,9 +245,15 @@ function MessageList({ inbox, view }: { inbox: Inbox; view: InboxView }) {
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [view.messages, view.pending]);
 
-  // The agent's last message the visitor has read gets a "Seen" mark.
+  // The agent's last message the visitor has read gets a "Seen" mark, and the last one
+  // their widget has received (not yet read) a "Delivered" mark. Notes get neither.
   let seenSeq = 0;
-  for (const m of view.messages) if (m.sender.kind === "agent" && m.seq <= view.visitorReadSeq) seenSeq = m.seq;
+  let deliveredSeq = 0;
+  for (const m of view.messages) {
+    if (m.sender.kind !== "agent" || m.note) continue;
+    if (m.seq <= view.visitorReadSeq) seenSeq = m.seq;
+    else if (m.seq <= view.visitorDeliveredSeq) deliveredSeq = m.seq;
+  }
 
   return (
     <ol
@@ -236,7 +268,12 @@ function MessageList({ inbox, view }: { inbox: Inbox; view: InboxView }) {
       }}
     >
       {view.messages.map((m) => (
-        <MessageItem key={`m${m.seq}`} m={m} seen={m.seq === seenSeq} />
+        <MessageItem
+          key={`m${m.seq}`}
+          m={m}
+          seen={m.seq === seenSeq}
+          delivered={m.seq === deliveredSeq}
+        />
       ))}
       {view.pending.map((p) => (
         <PendingItem key={p.client_msg_id} p={p} onDismiss={() => inbox.dismissFailed(p.client_msg_id)} />
@@ -245,16 +282,28 @@ function MessageList({ inbox, view }: { inbox: Inbox; view: InboxView }) {
   );
 }
 
-function MessageItem({ m, seen }: { m: ChatMessage; seen: boolean }) {
+function MessageItem({ m, seen, delivered }: { m: ConsoleMessage; seen: boolean; delivered: boolean }) {
   const kind = m.sender.kind;
   const name = m.sender.name || (kind === "visitor" ? "Visitor" : kind === "agent" ? "Agent" : "");
   return (
-    <li class={`cc-msg cc-msg-${kind}`} data-testid="message" data-seq={m.seq} data-sender={kind}>
-      {kind !== "system" && <span class="cc-msg-sender">{name}</span>}
+    <li
+      class={m.note ? `cc-msg cc-msg-${kind} cc-msg-note` : `cc-msg cc-msg-${kind}`}
+      data-testid="message"
+      data-seq={m.seq}
+      data-sender={kind}
+      data-note={m.note ? "true" : undefined}
+    >
+      {kind !== "system" && (
+        <span class="cc-msg-sender">
+          {name}
+          {m.note && " · Internal note (the visitor does not see it)"}
+        </span>
+      )}
       <p class="cc-msg-body">{m.body}</p>
       <span class="cc-msg-meta">
         <time dateTime={m.created_at}>{formatTime(m.created_at)}</time>
         {seen && " · Seen"}
+        {delivered && " · Delivered"}
       </span>
     </li>
   );
@@ -285,41 +334,90 @@ function PendingItem({ p, onDismiss }: { p: PendingReply; onDismiss: () => void 
   );
 }
 
-function Composer({ inbox }: { inbox: Inbox }) {
-  const [text, setText] = useState("");
+function Composer({
+  inbox,
+  conversation,
+  agentName,
+  ui,
+}: {
+  inbox: Inbox;
+  conversation: ConversationItem;
+  agentName: string;
+  ui: QueueUi;
+}) {
+  // The draft of each conversation survives switching and reloading (localStorage).
+  const [text, setText] = useState(() => inbox.draft(conversation.id));
+  useEffect(() => inbox.saveDraft(conversation.id, text), [conversation.id, text]);
   const submit = () => {
-    if (inbox.send(text)) setText("");
+    if (ui.note) {
+      const body = text;
+      void inbox.sendNote(body).then((ok) => ok && setText((now) => (now === body ? "" : now)));
+    } else if (inbox.send(text)) setText("");
   };
+  // "/" and a shortcut: the saved replies menu (canned/CannedPicker.tsx).
+  const canned = useCannedPicker(
+    conversation.website_id,
+    text,
+    { visitor: conversation.visitor, agent: { name: agentName } },
+    (filled) => {
+      setText(filled);
+      inbox.composerChanged(filled);
+    },
+  );
   return (
     <form
-      class="cc-composer"
+      class={ui.note ? "cc-composer cc-composer-note" : "cc-composer"}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
       }}
     >
-      <label for="cc-reply" class="cc-sr-only">
-        Reply
+      {canned.popup}
+      <label class="cc-note-toggle">
+        <input
+          type="checkbox"
+          data-testid="note-mode"
+          checked={ui.note}
+          onChange={(e) => ui.setNote(e.currentTarget.checked)}
+        />{" "}
+        Internal note
+      </label>
+      <label for={REPLY_INPUT_ID} class="cc-sr-only">
+        {ui.note ? "Internal note" : "Reply"}
       </label>
       <textarea
         id="cc-reply"
         data-testid="composer"
         rows={3}
-        placeholder="Reply… (Enter to send, Shift+Enter for a new line)"
+        placeholder={
+          ui.note
+            ? "Internal note… only agents see it (Enter to add)"
+            : "Reply… (Enter to send, Shift+Enter for a new line, / for saved replies)"
+        }
         value={text}
+        aria-controls={canned.open ? CANNED_LIST_ID : undefined}
+        aria-activedescendant={canned.activeId}
+        aria-autocomplete="list"
         onInput={(e) => {
           setText(e.currentTarget.value);
-          inbox.composerChanged(e.currentTarget.value);
+          // A note being written is nothing the visitor should see as "typing".
+          if (!ui.note) inbox.composerChanged(e.currentTarget.value);
         }}
         onKeyDown={(e) => {
+          if (canned.onKeyDown(e)) return;
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
             e.preventDefault();
             submit();
           }
         }}
       />
-      <button type="submit" class="cc-button cc-button-primary" data-testid="send" aria-label="Send message">
-        Send
+      <button
+        type="submit"
+        class="cc-button cc-button-primary"
+        data-testid="send"
+        aria-label={ui.note ? "Add internal note" : "Send message"}
+      >
+        {ui.note ? "Add note" : "Send"}
       </button>
     </form>
   );

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sitechat.agents.models import Agent, AgentSession, AgentWebsite, ApiToken
+from sitechat.agents.models import Agent, AgentInvite, AgentSession, AgentWebsite, ApiToken
 
 # --- agents ----------------------------------------------------------------------------
 
@@ -103,10 +103,11 @@ async def insert_memberships(session: AsyncSession, agent_id: str, website_ids: 
     await session.flush()
 
 
-async def delete_membership(session: AsyncSession, agent_id: str, website_id: str) -> None:
-    await session.execute(
+async def delete_membership(session: AsyncSession, agent_id: str, website_id: str) -> bool:
+    result = await session.execute(
         delete(AgentWebsite).where(AgentWebsite.agent_id == agent_id, AgentWebsite.website_id == website_id)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 # --- console sessions ------------------------------------------------------------------
@@ -138,8 +139,19 @@ async def delete_session(session: AsyncSession, token_hash: str) -> None:
 # --- API tokens ------------------------------------------------------------------------
 
 
-async def insert_token(session: AsyncSession, *, agent_id: str, name: str, token_hash: str) -> ApiToken:
-    token = ApiToken(agent_id=agent_id, name=name, token_hash=token_hash)
+async def insert_token(
+    session: AsyncSession,
+    *,
+    agent_id: str,
+    name: str,
+    token_hash: str,
+    scopes: list[str],
+    website_ids: list[str] | None,
+    hint: str,
+) -> ApiToken:
+    token = ApiToken(
+        agent_id=agent_id, name=name, token_hash=token_hash, scopes=scopes, website_ids=website_ids, hint=hint
+    )
     session.add(token)
     await session.flush()
     return token
@@ -158,3 +170,51 @@ async def tokens_of(session: AsyncSession, agent_id: str) -> list[ApiToken]:
         select(ApiToken).where(ApiToken.agent_id == agent_id).order_by(ApiToken.created_at)
     )
     return list(rows.all())
+
+
+async def all_tokens(session: AsyncSession, limit: int = 1000) -> list[ApiToken]:
+    rows = await session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id).limit(limit))
+    return list(rows.all())
+
+
+# --- administration: invitations, sessions, owners --------------------------------------
+
+
+async def insert_invite(
+    session: AsyncSession, *, token_hash: str, agent_id: str, expires_at: datetime
+) -> None:
+    session.add(AgentInvite(token_hash=token_hash, agent_id=agent_id, expires_at=expires_at))
+    await session.flush()
+
+
+async def invite_by_hash(session: AsyncSession, token_hash: str) -> AgentInvite | None:
+    return await session.scalar(
+        select(AgentInvite).where(AgentInvite.token_hash == token_hash).with_for_update()
+    )
+
+
+async def delete_invites_of(session: AsyncSession, agent_id: str) -> None:
+    await session.execute(delete(AgentInvite).where(AgentInvite.agent_id == agent_id))
+
+
+async def delete_sessions_of(session: AsyncSession, agent_id: str) -> list[str]:
+    """The token hashes of the sessions deleted."""
+    hashes = list(
+        (
+            await session.scalars(select(AgentSession.token_hash).where(AgentSession.agent_id == agent_id))
+        ).all()
+    )
+    await session.execute(delete(AgentSession).where(AgentSession.agent_id == agent_id))
+    return hashes
+
+
+async def lock_active_owners(session: AsyncSession) -> list[str]:
+    """``FOR UPDATE`` on PostgreSQL: two owners demoting each other at once are serialized."""
+    rows = await session.scalars(
+        select(Agent.id).where(Agent.role == "owner", Agent.disabled.is_(False)).with_for_update()
+    )
+    return list(rows.all())
+
+
+async def lock(session: AsyncSession, agent_id: str) -> Agent | None:
+    return await session.scalar(select(Agent).where(Agent.id == agent_id).with_for_update())

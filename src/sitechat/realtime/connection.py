@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -22,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from sitechat.actors import Actor, AgentActor, VisitorActor
+from sitechat.agents.scopes import FRAME_SCOPES
 from sitechat.conversations import service as conversations
 from sitechat.db.base import new_id, utcnow
-from sitechat.errors import Forbidden, NotFound, SitechatError, field_errors
+from sitechat.errors import Forbidden, InsufficientScope, NotFound, RateLimited, SitechatError, field_errors
+from sitechat.integrations.mailer import send_later
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.visitors import service as visitors
@@ -69,6 +72,8 @@ class Connection:
         self._stopping = False
         self._handling = False
         self._writer_task: asyncio.Task[None] | None = None
+        # Agent consoles: the page is visible (a visibility frame said so); see notifications.
+        self.visible = False
 
     # --- outbound ----------------------------------------------------------------------
     #
@@ -202,7 +207,9 @@ class Connection:
     async def _fill(self, conv_id: str, after: int, upto: int | None, website_id: str | None) -> None:
         while True:
             async with self.ctx.uow() as uow:
-                rows = await conversations.messages_between(uow, conv_id, after, upto, limit=500)
+                rows = await conversations.messages_between(
+                    uow, conv_id, after, upto, limit=500, notes=not isinstance(self.actor, VisitorActor)
+                )
             for m in rows:
                 frame = p.MessageFrame(
                     conversation_id=conv_id, website_id=website_id, message=conversations.message_out(m)
@@ -217,6 +224,12 @@ class Connection:
         if kind.startswith("_"):
             await self._internal(event)
             return
+        if isinstance(self.actor, AgentActor) and self.actor.key_website_ids is not None:
+            # Events addressed to the agent (notifications) follow the agent's websites,
+            # not the narrower ones of the API key this socket was opened with.
+            wid = event.get("website_id")
+            if isinstance(wid, str) and not self.actor.can_see(wid):
+                return
         if kind == "message":
             conv_id = str(event["conversation_id"])
             seq = int(event["message"]["seq"])
@@ -260,14 +273,25 @@ class Connection:
     # --- internal events (membership) ----------------------------------------------------
 
     async def _internal(self, event: dict[str, Any]) -> None:
+        kind = event["type"]
+        if kind == "_website.deleted":
+            await self._website_deleted(str(event.get("website_id", "")), event.get("frame"))
+            return
         if not isinstance(self.actor, AgentActor):
             return
-        kind = event["type"]
+        if kind == "_disabled":
+            # The agent was disabled or their role changed: the reach this socket was
+            # opened with is no longer theirs.
+            self.close_soon(p.CloseCode.UNAUTHORIZED, str(event.get("reason") or "signed out"))
+            return
         if kind == "_revoked":
             if self.credential is not None and event.get("credential") == self.credential:
                 self.close_soon(p.CloseCode.UNAUTHORIZED, "signed out")
             return
         wid = str(event.get("website_id", ""))
+        keyed = self.actor.key_website_ids
+        if keyed is not None and wid not in keyed:
+            return  # an API key tied to some websites never reaches others
         if kind == "_website.created" and self.actor.is_manager:
             await self.subscribe(topics.website(wid))
         elif kind == "_membership" and self.actor.website_ids is not None:
@@ -278,13 +302,18 @@ class Connection:
             else:
                 ids.discard(wid)
                 await self.unsubscribe(topics.website(wid))
-            self.actor = AgentActor(
-                agent_id=self.actor.agent_id,
-                name=self.actor.name,
-                email=self.actor.email,
-                role=self.actor.role,
-                website_ids=frozenset(ids),
-            )
+            self.actor = dataclasses.replace(self.actor, website_ids=frozenset(ids))
+
+    async def _website_deleted(self, wid: str, frame: Any) -> None:
+        if isinstance(self.actor, VisitorActor):
+            if self.actor.website_id == wid:
+                self.close_soon(p.CloseCode.WEBSITE_DELETED, "website deleted")
+            return
+        await self.unsubscribe(topics.website(wid))
+        if isinstance(frame, dict):
+            await self._write(frame)
+        if self.actor.website_ids is not None and wid in self.actor.website_ids:
+            self.actor = dataclasses.replace(self.actor, website_ids=self.actor.website_ids - {wid})
 
     async def subscribe(self, topic: str) -> None:
         if topic not in self.topics:
@@ -303,7 +332,12 @@ class Connection:
     # --- inbound ---------------------------------------------------------------------------
 
     def error(
-        self, code: str, detail: str, ref: str | None = None, fields: list[dict[str, str]] | None = None
+        self,
+        code: str,
+        detail: str,
+        ref: str | None = None,
+        fields: list[dict[str, str]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         self.send(
             p.ErrorFrame(
@@ -311,6 +345,7 @@ class Connection:
                 code=code,
                 detail=detail,
                 fields=[p.FieldError(**f) for f in fields] if fields else None,
+                retry_after=retry_after,
             )
         )
 
@@ -379,6 +414,8 @@ class Connection:
     async def _touch_presence(self) -> None:
         assert isinstance(self.actor, AgentActor)
         await self.ctx.presence.touch(self.actor.agent_id, self.id, self.presence_websites)
+        if self.visible:
+            await self.ctx.presence.set_visible(self.actor.agent_id, self.id, True)
 
     @property
     def presence_websites(self) -> list[str]:
@@ -404,7 +441,8 @@ class Connection:
         try:
             await self._handle(frame)
         except SitechatError as exc:
-            self.error(exc.code, exc.detail, frame.id, exc.fields)
+            wait = exc.retry_after if isinstance(exc, RateLimited) else None
+            self.error(exc.code, exc.detail, frame.id, exc.fields, retry_after=wait)
         except Exception:
             log.exception("frame handler failed (type %s)", frame.type)
             self.error("internal_error", "Something went wrong; the frame was not applied.", frame.id)
@@ -413,6 +451,10 @@ class Connection:
 
     async def _handle(self, frame: p.AnyClientFrame) -> None:
         ctx = self.ctx
+        if isinstance(self.actor, AgentActor) and frame.type in FRAME_SCOPES:
+            # A read-only API key may watch, not write.
+            if not self.actor.has_scope(FRAME_SCOPES[frame.type]):
+                raise InsufficientScope(f"This API key lacks the {FRAME_SCOPES[frame.type]} scope.")
         if isinstance(frame, p.Ping):
             self.send(p.PongFrame(id=frame.id))
         elif isinstance(frame, p.Pong):
@@ -455,6 +497,9 @@ class Connection:
                     max_chars=ctx.settings.max_message_chars,
                 )
             )
+            if result.mail is not None:
+                # Committed by now; the visitor's ack never waits for the mail server.
+                send_later(ctx.mailer, result.mail, "offline message")
             self.send(
                 p.Ack(
                     id=frame.id,
@@ -470,6 +515,11 @@ class Connection:
         elif isinstance(frame, p.Seen):
             async with ctx.uow() as uow:
                 await conversations.mark_seen(uow, self.actor, frame.conversation_id, frame.seq, frame.state)
+        elif isinstance(frame, p.Visibility):
+            if not isinstance(self.actor, AgentActor):
+                raise Forbidden("Only agent consoles send this frame.")
+            self.visible = frame.visible
+            await ctx.presence.set_visible(self.actor.agent_id, self.id, frame.visible)
         elif isinstance(frame, p.HistoryRequest):
             async with ctx.uow() as uow:
                 rows, _ = await conversations.list_messages(
@@ -498,6 +548,7 @@ class Connection:
                 conversation_id=frame.conversation_id,
                 client_msg_id=frame.client_msg_id,
                 new_conversation=frame.new_conversation,
+                note=frame.note,
             )
         )
 

@@ -12,14 +12,17 @@ from starlette.websockets import WebSocket, WebSocketState
 
 from sitechat.actors import AgentActor, VisitorActor
 from sitechat.agents import service as agents
+from sitechat.agents.scopes import SOCKET_SCOPE
 from sitechat.context import AppContext
-from sitechat.errors import SitechatError
+from sitechat.errors import RateLimited, SitechatError
 from sitechat.http import SESSION_COOKIE, same_origin
+from sitechat.ratelimit import check_widget_traffic
 from sitechat.realtime import protocol as p
 from sitechat.realtime import topics
 from sitechat.realtime.connection import Connection, visitor_welcome
+from sitechat.routing import service as routing
 from sitechat.websites import service as websites
-from sitechat.websites.domains import origin_allowed
+from sitechat.websites.domains import origin_allowed, origin_host
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,15 @@ async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
     await ws.close(code, reason)
 
 
+async def _refuse_limited(ws: WebSocket, exc: RateLimited) -> None:
+    """A rate-limited opening: an error frame saying how long to wait, then RATE_LIMITED."""
+    await ws.accept()
+    frame = p.ErrorFrame(code=exc.code, detail=exc.detail, retry_after=exc.retry_after)
+    with contextlib.suppress(Exception):
+        await ws.send_text(frame.model_dump_json())
+    await ws.close(p.CloseCode.RATE_LIMITED, f"rate limited; retry after {exc.retry_after}s")
+
+
 def _ctx(ws: WebSocket) -> AppContext:
     ctx: AppContext = ws.app.state.ctx
     return ctx
@@ -50,6 +62,17 @@ async def visitor_socket(ws: WebSocket) -> None:
         await _refuse(ws, p.CloseCode.UNAUTHORIZED, "invalid or expired token")
         return
     origin = ws.headers.get("origin")
+    try:
+        await check_widget_traffic(
+            ctx.limiter,
+            ctx.settings,
+            claims.website_id,
+            origin_host(claims.origin),
+            ws.client.host if ws.client else "unknown",
+        )
+    except RateLimited as exc:
+        await _refuse_limited(ws, exc)
+        return
     async with ctx.uow() as uow:
         try:
             website = await websites.get(uow, claims.website_id)
@@ -77,7 +100,7 @@ async def agent_socket(ws: WebSocket) -> None:
         async with ctx.uow() as uow:
             if auth.lower().startswith("bearer "):
                 secret = auth[7:].strip()
-                agent = await agents.from_api_token(uow, secret)
+                agent, key = await agents.from_api_token(uow, secret)
             elif cookie:
                 # Cookies ride along on cross-site WebSocket handshakes: only our own
                 # pages may use them (cross-site WebSocket hijacking).
@@ -88,13 +111,25 @@ async def agent_socket(ws: WebSocket) -> None:
                     return
                 agent, _session = await agents.from_session(uow, cookie)
                 secret = cookie
+                key = None
             else:
                 await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
                 return
             actor = await agents.actor_for(uow, agent)
+            if key is not None:
+                actor = agents.narrowed(actor, key)
     except SitechatError:
         await _refuse(ws, p.CloseCode.UNAUTHORIZED, "sign in first")
         return
+    if actor.api_key_id is not None:
+        try:
+            await ctx.limiter.check(ctx.settings.rate_api_key, "api-key", actor.api_key_id)
+        except RateLimited as exc:
+            await _refuse_limited(ws, exc)
+            return
+        if not actor.has_scope(SOCKET_SCOPE):
+            await _refuse(ws, p.CloseCode.INSUFFICIENT_SCOPE, f"this API key lacks the {SOCKET_SCOPE} scope")
+            return
     await _serve(ws, ctx, actor, credential=agents.credential_id(secret))
 
 
@@ -179,6 +214,7 @@ async def _handshake(conn: Connection) -> bool:
             site_ids = (
                 sorted(actor.website_ids) if actor.website_ids is not None else await websites.all_ids(uow)
             )
+            status = await routing.status_of(uow, actor.agent_id)
         for wid in site_ids:
             await conn.subscribe(topics.website(wid))
         await conn.subscribe(topics.agent(actor.agent_id))
@@ -191,8 +227,10 @@ async def _handshake(conn: Connection) -> bool:
     conn.start_replay()
     conn.release(first=welcome)
     if isinstance(actor, AgentActor):
+        # Away and offline agents are connected, but visitors are not told "online".
+        await ctx.presence.set_available(actor.agent_id, status == "online")
         await ctx.presence.touch(actor.agent_id, conn.id, site_ids)
-        await _announce_presence(ctx, site_ids)
+        await announce_presence(ctx, site_ids)
     return True
 
 
@@ -201,10 +239,13 @@ async def _goodbye(conn: Connection) -> None:
     await conn.unsubscribe_all()
     if isinstance(conn.actor, AgentActor):
         await conn.ctx.presence.leave(conn.actor.agent_id, conn.id, site_ids)
-        await _announce_presence(conn.ctx, site_ids)
+        if conn.visible:
+            await conn.ctx.presence.set_visible(conn.actor.agent_id, conn.id, False)
+        await announce_presence(conn.ctx, site_ids)
 
 
-async def _announce_presence(ctx: AppContext, website_ids: list[str]) -> None:
+async def announce_presence(ctx: AppContext, website_ids: list[str]) -> None:
+    """Tell the websites' visitors whether anyone is online, and their agents how many."""
     for wid in website_ids:
         n = await ctx.presence.agents_online(wid)
         await ctx.hub.publish(

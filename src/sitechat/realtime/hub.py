@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from sitechat.realtime.broker import Broker
+
+log = logging.getLogger(__name__)
 
 
 class Listener(Protocol):
@@ -32,6 +35,9 @@ class Hub:
         self.broker = broker
         self._listeners: dict[str, set[Listener]] = {}
         self._locks: dict[str, _TopicLock] = {}
+        # Told of every event this node publishes, once it is published (services publish
+        # only after commit): notifications watch the frames rather than hook each service.
+        self._observers: list[Callable[[str, dict[str, Any]], None]] = []
 
     async def start(self) -> None:
         await self.broker.start(self._on_event)
@@ -39,8 +45,17 @@ class Hub:
     async def close(self) -> None:
         await self.broker.close()
 
+    def observe(self, observer: Callable[[str, dict[str, Any]], None]) -> None:
+        """``observer(topic, event)`` must not block (start a task for slow work)."""
+        self._observers.append(observer)
+
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         await self.broker.publish(topic, event)
+        for observer in self._observers:
+            try:
+                observer(topic, event)
+            except Exception:
+                log.exception("event observer failed")
 
     async def _on_event(self, topic: str, event: dict[str, Any]) -> None:
         for listener in tuple(self._listeners.get(topic, ())):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_serializer
 
 from sitechat.visitors.schemas import ProfileFields
+from sitechat.websites.settings import Appearance, Behavior, Prechat, PublicOffline
 
 ConversationId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^c_[a-z0-9]+$")]
 ClientMsgId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -39,6 +40,8 @@ class MessageSend(ClientFrame):
     conversation_id: ConversationId | None = None
     # With no conversation_id: start a new conversation rather than continue the open one.
     new_conversation: bool = False
+    # Agents only: an internal note, seen by agents and never by the visitor.
+    note: bool = False
     # Length is checked against the configured limit by the service (message_too_long).
     body: Annotated[str, Field(min_length=1)]
 
@@ -86,12 +89,40 @@ class OfflineSubmit(ClientFrame, ProfileFields):
     body: Annotated[str, Field(min_length=1)]
 
 
+class Visibility(ClientFrame):
+    """Agent console only: whether its page is visible now (document.visibilityState).
+    Web Push goes to an agent only while none of their consoles is visible."""
+
+    type: Literal["visibility"]
+    visible: bool
+
+
 AnyClientFrame = Annotated[
-    Hello | MessageSend | Typing | Seen | HistoryRequest | Ping | Pong | ProfileUpdate | OfflineSubmit,
+    Hello
+    | MessageSend
+    | Typing
+    | Seen
+    | HistoryRequest
+    | Ping
+    | Pong
+    | ProfileUpdate
+    | OfflineSubmit
+    | Visibility,
     Field(discriminator="type"),
 ]
 CLIENT_FRAME_TYPES = frozenset(
-    {"hello", "message.send", "typing", "seen", "history", "ping", "pong", "profile.update", "offline.submit"}
+    {
+        "hello",
+        "message.send",
+        "typing",
+        "seen",
+        "history",
+        "ping",
+        "pong",
+        "profile.update",
+        "offline.submit",
+        "visibility",
+    }
 )
 VISITOR_ONLY_FRAMES = frozenset({"profile.update", "offline.submit"})
 client_frame_adapter: TypeAdapter[AnyClientFrame] = TypeAdapter(AnyClientFrame)
@@ -121,6 +152,8 @@ class MessageOut(BaseModel):
     body: str
     client_msg_id: str | None = None
     created_at: datetime
+    # An internal note (agents only; a visitor never receives one). Left out when false.
+    note: bool = Field(default=False, exclude_if=lambda v: not v)
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
@@ -131,6 +164,7 @@ class LastMessage(BaseModel):
     body: str
     sender_kind: str
     created_at: datetime
+    note: bool = Field(default=False, exclude_if=lambda v: not v)
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
@@ -151,6 +185,9 @@ class ConversationBrief(BaseModel):
     agent_read_seq: int = 0
     # How far the visitor has read, on any device: the widget's unread count starts here.
     visitor_read_seq: int = 0
+    # Waiting for an agent (docs/routing.md): "queue" (show "someone will answer soon") or
+    # "offline_form" (show the offline form); None otherwise.
+    waiting: Literal["queue", "offline_form"] | None = None
 
     @field_serializer("created_at")
     def _ser_created(self, v: datetime) -> str:
@@ -180,10 +217,20 @@ class ConversationOut(BaseModel):
     agent_read_seq: int
     created_at: datetime
     updated_at: datetime
+    # In the routing queue (docs/routing.md): "queue" or "offline_form"; None otherwise.
+    waiting: str | None = None
+    # "normal" or "urgent".
+    priority: Literal["normal", "urgent"] = "normal"
+    # With status "snoozed": when it opens again by itself.
+    snoozed_until: datetime | None = None
 
     @field_serializer("created_at", "updated_at")
     def _ser_dt(self, v: datetime) -> str:
         return _iso(v)
+
+    @field_serializer("snoozed_until")
+    def _ser_snoozed(self, v: datetime | None) -> str | None:
+        return None if v is None else _iso(v)
 
 
 class AgentBrief(BaseModel):
@@ -288,9 +335,32 @@ class AgentPresence(ServerFrame):
     agents_online: int
 
 
+ConversationChange = Literal["status", "assignee", "priority", "snoozed", "woke", "reopened"]
+
+
 class ConversationFrame(ServerFrame):
     type: Literal["conversation"] = "conversation"
     conversation: ConversationOut
+    # What an agent did to it (or the snooze job: "woke"; a visitor writing to a resolved
+    # or snoozed one: "reopened"); left out for other updates.
+    change: ConversationChange | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class AssignedFrame(ServerFrame):
+    """To the assignee only: routing (or a colleague) gave them this conversation."""
+
+    type: Literal["assigned"] = "assigned"
+    conversation: ConversationOut
+    # "routing" (round robin, skills, the queue, a reassignment) or "manual".
+    by: Literal["routing", "manual"] = "routing"
+
+
+class AgentStatusFrame(ServerFrame):
+    """To the agent's own connections: the routing status they set (docs/routing.md)."""
+
+    type: Literal["agent.status"] = "agent.status"
+    agent_id: str
+    status: Literal["online", "away", "offline"]
 
 
 class VisitorConversationFrame(ServerFrame):
@@ -366,6 +436,27 @@ class VisitorReturnedFrame(ServerFrame):
         return _iso(dt)
 
 
+class SettingsFrame(ServerFrame):
+    """To every open widget of the website when its settings change: apply at once.
+    The visitor-facing part only (never where offline mail goes)."""
+
+    type: Literal["settings"] = "settings"
+    website_id: str
+    appearance: Appearance
+    behavior: Behavior
+    prechat: Prechat
+    offline: PublicOffline
+    # Inside business hours now (always true when the website keeps none).
+    open_now: bool
+
+
+class WebsiteDeletedFrame(ServerFrame):
+    """To agents: the website and its conversations are gone."""
+
+    type: Literal["website.deleted"] = "website.deleted"
+    website_id: str
+
+
 class FieldError(BaseModel):
     field: str
     message: str
@@ -378,11 +469,51 @@ class ErrorFrame(ServerFrame):
     detail: str
     # Which inputs were wrong (validation_error, profile_required, invalid_frame).
     fields: list[FieldError] | None = Field(default=None, exclude_if=lambda v: v is None)
+    # rate_limited: seconds to wait before trying again.
+    retry_after: int | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class PongFrame(ServerFrame):
     type: Literal["pong"] = "pong"
     id: str | None = None
+
+
+NotifyEvent = Literal["new_conversation", "new_message", "visitor_returned", "urgent", "assigned", "test"]
+
+
+class NotifyVisitor(BaseModel):
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class NotifySound(BaseModel):
+    name: str
+    volume: float
+
+
+class NotifyFrame(ServerFrame):
+    """To one agent's consoles: something worth an alert happened (docs/notifications.md).
+    The server has applied the agent's preferences and Do Not Disturb: the console plays
+    ``sound`` if set and shows a desktop notification if ``desktop``; with ``suppressed``
+    set it stays silent (the inbox still updates from the usual frames)."""
+
+    type: Literal["notify"] = "notify"
+    event: NotifyEvent
+    website_id: str | None = None
+    conversation_id: str | None = None
+    visitor: NotifyVisitor = NotifyVisitor()
+    # Plain text, at most 140 characters: escape it when showing it.
+    preview: str = ""
+    sound: NotifySound | None = None
+    desktop: bool = False
+    # Why nothing alerts: "quiet_hours", "muted" or "conversation_muted".
+    suppressed: Literal["quiet_hours", "muted", "conversation_muted"] | None = None
+    at: datetime
+
+    @field_serializer("at")
+    def _ser_at(self, v: datetime) -> str:
+        return _iso(v)
 
 
 class PingFrame(ServerFrame):
@@ -395,7 +526,9 @@ class CloseCode:
     BAD_HELLO = 4000  # first frame was not a valid hello
     UNAUTHORIZED = 4001  # token missing, invalid or expired: get a new one, reconnect
     ORIGIN_NOT_ALLOWED = 4003  # Origin not on the website's allowlist: do not retry
-    RATE_LIMITED = 4008  # too many frames: back off, reconnect
+    WEBSITE_DELETED = 4004  # the website was deleted: do not retry
+    INSUFFICIENT_SCOPE = 4005  # the API key lacks conversations:read: do not retry with it
+    RATE_LIMITED = 4008  # too many frames or connections: back off (retry_after), reconnect
     TOO_SLOW = 4009  # the send queue overflowed: reconnect and resume
     HELLO_TIMEOUT = 4010  # no hello in time
     HEARTBEAT_TIMEOUT = 4011  # nothing heard from the client for too long

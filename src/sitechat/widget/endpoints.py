@@ -21,9 +21,11 @@ from sitechat.errors import (
 )
 from sitechat.http import error_body, error_body_of, get_ctx
 from sitechat.paths import STATIC_DIR
+from sitechat.ratelimit import check_widget_traffic
 from sitechat.tracking import service as tracking
 from sitechat.tracking.service import RequestInfo
 from sitechat.visitors.schemas import EventsIn
+from sitechat.websites.domains import origin_host
 from sitechat.widget import service
 from sitechat.widget.schemas import ConfigIn, ConfigOut
 
@@ -67,7 +69,10 @@ def _widget_error(exc: SitechatError, origin: str) -> JSONResponse:
         return JSONResponse(
             error_body(exc.code, exc.detail), status_code=exc.status, headers={"Vary": "Origin"}
         )
-    return JSONResponse(error_body_of(exc), status_code=exc.status, headers={**exc.headers, **_cors(origin)})
+    headers = {**exc.headers, **_cors(origin)}
+    if "Retry-After" in exc.headers:
+        headers["Access-Control-Expose-Headers"] = "Retry-After"  # so the loader can wait that long
+    return JSONResponse(error_body_of(exc), status_code=exc.status, headers=headers)
 
 
 def _request_info(request: Request) -> RequestInfo:
@@ -108,6 +113,7 @@ async def widget_config(website_id: str, request: Request) -> JSONResponse:
     origin = request.headers.get("origin") or ""
     ip = request.client.host if request.client else "unknown"
     try:
+        await check_widget_traffic(ctx.limiter, ctx.settings, website_id, origin_host(origin), ip)
         # Per website and address: one busy site cannot spend another's allowance.
         await ctx.limiter.check(ctx.settings.rate_widget_config, "widget-config", website_id[:40], ip)
         try:
@@ -140,6 +146,7 @@ async def widget_events(website_id: str, request: Request) -> JSONResponse:
     origin = request.headers.get("origin") or ""
     ip = request.client.host if request.client else "unknown"
     try:
+        await check_widget_traffic(ctx.limiter, ctx.settings, website_id, origin_host(origin), ip)
         await ctx.limiter.check(ctx.settings.rate_widget_events, "widget-events", website_id[:40], ip)
         async with ctx.uow() as uow:
             # The origin first: a refused page learns nothing about its body.

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sitechat.realtime.protocol import VisitorProfile
 from sitechat.visitors.schemas import ClientId, ClientInfo, Identify, PageIn
-from sitechat.websites.settings import Appearance, Behavior, Offline, Prechat
+from sitechat.websites.settings import Appearance, Behavior, Prechat, PublicOffline
 
 
 class ConfigIn(BaseModel):
@@ -31,7 +31,8 @@ class WidgetWebsite(BaseModel):
     appearance: Appearance
     behavior: Behavior
     prechat: Prechat
-    offline: Offline
+    # Never the whole Offline section: where offline mail goes is not the visitor's business.
+    offline: PublicOffline
 
 
 class WidgetAgent(BaseModel):

@@ -64,7 +64,7 @@ async def config(
             appearance=settings.appearance,
             behavior=settings.behavior,
             prechat=settings.prechat,
-            offline=settings.offline,
+            offline=settings.offline.public(),
         ),
         visitor_id=visitor.id,
         visitor_key=ctx.signer.make_key(website.id, visitor.id),

@@ -48,6 +48,7 @@ export const de: Strings = {
   start: "Chat starten",
   offlineSend: "Senden",
   offlineThanks: "Danke! Wir haben Ihre Nachricht erhalten und antworten per E-Mail.",
+  busy: "Alle unsere Mitarbeiter sind beschäftigt — gleich antwortet Ihnen jemand.",
   askEmail: "Hinterlassen Sie Ihre E-Mail-Adresse, damit wir auch antworten können, wenn Sie die Seite verlassen.",
   save: "Speichern",
   noThanks: "Nein danke",

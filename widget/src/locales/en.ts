@@ -49,6 +49,7 @@ export const en = {
   start: "Start the chat",
   offlineSend: "Send",
   offlineThanks: "Thanks! We got your message and will reply by email.",
+  busy: "All our agents are busy — someone will answer soon.",
   askEmail: "Leave your email so we can reply even if you leave this page.",
   save: "Save",
   noThanks: "No thanks",

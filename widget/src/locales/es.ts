@@ -48,6 +48,7 @@ export const es: Strings = {
   start: "Empezar el chat",
   offlineSend: "Enviar",
   offlineThanks: "¡Gracias! Hemos recibido tu mensaje y te responderemos por correo.",
+  busy: "Todos nuestros agentes están ocupados — alguien te responderá pronto.",
   askEmail: "Deja tu correo para que podamos responderte aunque salgas de esta página.",
   save: "Guardar",
   noThanks: "No, gracias",

@@ -48,6 +48,7 @@ export const fr: Strings = {
   start: "Commencer la discussion",
   offlineSend: "Envoyer",
   offlineThanks: "Merci ! Nous avons bien reçu votre message et vous répondrons par e-mail.",
+  busy: "Tous nos conseillers sont occupés — quelqu'un vous répondra bientôt.",
   askEmail: "Laissez votre e-mail pour recevoir notre réponse même si vous quittez cette page.",
   save: "Enregistrer",
   noThanks: "Non merci",

@@ -73,6 +73,8 @@ export interface PanelView {
   available: boolean;
   /** The offline banner's text when not available, else "". */
   offlineNotice: string;
+  /** The shown conversation waits in the routing queue: "someone will answer soon". */
+  queued: boolean;
   open: boolean;
   muted: boolean;
   screen: Screen;
@@ -117,6 +119,8 @@ interface Conversation {
   historyLoaded: boolean;
   hasEarlier: boolean;
   loadingEarlier: boolean;
+  /** Routing: "queue" or "offline_form" while no agent has it yet. */
+  waiting: string | null;
 }
 
 /** What survives a reload, per website and visitor, in the panel's own storage. */
@@ -592,6 +596,7 @@ export class PanelController extends ViewStore<PanelView> {
         for (const ref of refs) {
           const c = this.conv(ref.id);
           c.status = ref.status;
+          c.waiting = ref.waiting ?? null;
           if (ref.created_at) c.createdAt = ref.created_at;
           if (ref.last_message !== undefined) c.lastMessage = ref.last_message;
           c.agentReadSeq = Math.max(c.agentReadSeq, ref.agent_read_seq ?? 0);
@@ -675,10 +680,23 @@ export class PanelController extends ViewStore<PanelView> {
         this.agentsOnline = Boolean(f.agents_online);
         if (typeof f.open_now === "boolean") this.openNow = f.open_now;
         break;
+      case "settings": {
+        // An owner changed the website's settings: apply them without a reload, and
+        // hand them to the launcher (colour, position, greeting) and its later inits.
+        const init = this.init;
+        if (!init || f.website_id !== init.website.id) return;
+        const { appearance, behavior, prechat, offline } = f;
+        const website = { ...init.website, appearance, behavior, prechat, offline };
+        this.init = { ...init, website, open_now: f.open_now };
+        this.openNow = f.open_now;
+        this.bridge?.post({ type: "sitechat:settings", website, open_now: f.open_now });
+        break;
+      }
       case "conversation": {
         const ref = f.conversation;
         const conv = this.conv(ref.id);
         conv.status = ref.status;
+        conv.waiting = ref.waiting ?? null;
         if (ref.created_at) conv.createdAt = ref.created_at;
         if (conv.status === "resolved" && this.agentTyping?.conversationId === conv.id) this.agentTyping = null;
         this.maybeSwitchTo(conv);
@@ -820,6 +838,7 @@ export class PanelController extends ViewStore<PanelView> {
         historyLoaded: false,
         hasEarlier: false,
         loadingEarlier: false,
+        waiting: null,
       };
       this.convs.set(id, c);
     }
@@ -1019,9 +1038,12 @@ export class PanelController extends ViewStore<PanelView> {
 
     const website = this.init?.website ?? null;
     const screen = this.screen(conv);
-    const offline = this.offline() && Boolean(this.init);
+    const waiting = conv && conv.status !== "resolved" ? conv.waiting : null;
+    // Nobody could take it and the website wants the offline form then: its message,
+    // and the email question so the answer can reach the visitor later.
+    const offline = (this.offline() || waiting === "offline_form") && Boolean(this.init);
     const askEmail =
-      website?.behavior?.ask_email_in_chat === true &&
+      (website?.behavior?.ask_email_in_chat === true || waiting === "offline_form") &&
       !this.profile.email &&
       !this.emailDeclined &&
       screen === "chat" &&
@@ -1050,6 +1072,7 @@ export class PanelController extends ViewStore<PanelView> {
       agents: this.agents,
       available: !offline,
       offlineNotice: offline ? (website?.offline?.message ?? "") : "",
+      queued: waiting === "queue" && screen === "chat",
       open: this.open,
       muted: this.muted,
       screen,

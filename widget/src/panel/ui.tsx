@@ -78,6 +78,11 @@ export function Panel({ ctl }: { ctl: PanelController }) {
           {view.offlineNotice}
         </p>
       )}
+      {view.queued && !view.offlineNotice && (
+        <p class="sc-banner" role="status" data-testid="queue-notice">
+          {t("busy")}
+        </p>
+      )}
       <main class="sc-main">
         {screen === "list" ? (
           <ConversationList view={view} ctl={ctl} />

@@ -2,6 +2,8 @@
 // Both sockets speak the same frames; the agent flavour adds a few fields
 // (website_id, agent, websites), typed here as optional.
 
+import type { WebsiteInfo } from "../panel/bridge";
+
 export type SenderKind = "visitor" | "agent" | "system";
 
 export interface Sender {
@@ -39,6 +41,8 @@ export interface ConversationRef {
   agent_read_seq?: number;
   /** The visitor's own read mark, if the server sends it (it does not yet). */
   visitor_read_seq?: number;
+  /** Waiting for an agent (routing): "queue" or "offline_form"; null once taken. */
+  waiting?: "queue" | "offline_form" | null;
 }
 
 export type CustomValue = string | number | boolean | null;
@@ -100,6 +104,16 @@ export type ServerFrame =
   | { type: "conversation"; conversation: ConversationRef & Record<string, unknown> }
   | { type: "history"; conversation_id: string; messages: ChatMessage[] }
   | { type: "profile"; id?: string | null; visitor: VisitorProfile }
+  // The website's settings changed: apply them at once (visitor sockets only).
+  | {
+      type: "settings";
+      website_id: string;
+      appearance: NonNullable<WebsiteInfo["appearance"]>;
+      behavior: NonNullable<WebsiteInfo["behavior"]>;
+      prechat: NonNullable<WebsiteInfo["prechat"]>;
+      offline: NonNullable<WebsiteInfo["offline"]>;
+      open_now: boolean;
+    }
   | {
       type: "error";
       id?: string | null;

@@ -1,0 +1,1 @@
+"""Canned responses: saved replies an agent inserts by typing ``/`` and a shortcut."""

@@ -1,0 +1,1 @@
+"""Agent notifications (PRD §3): preferences, who is told of what, web push, email."""
