@@ -140,6 +140,11 @@ class IdentitySecretUnreadable(Conflict):
     )
 
 
+class TeamUnavailable(Conflict):
+    code = "team_unavailable"
+    default_detail = "Nobody in that team can take the conversation now (online, on this website, with room)."
+
+
 class CannedNotFound(NotFound):
     code = "canned_not_found"
     default_detail = "No such canned response."

@@ -113,6 +113,9 @@ ROUTES: dict[tuple[str, str], list[Probe]] = {
     ("GET", "/api/v1/conversations/{conversation_id}/messages"): [denied()],
     ("POST", "/api/v1/conversations/{conversation_id}/messages"): [denied({"body": "intrusion"})],
     ("POST", "/api/v1/conversations/{conversation_id}/assign"): [denied({"agent_id": "{me}"})],
+    ("POST", "/api/v1/conversations/{conversation_id}/transfer"): [
+        denied({"agent_id": "{me}", "note": "intrusion"})
+    ],
     ("POST", "/api/v1/conversations/{conversation_id}/resolve"): [denied()],
     ("POST", "/api/v1/conversations/{conversation_id}/reopen"): [denied()],
     ("POST", "/api/v1/conversations/{conversation_id}/snooze"): [denied({"until": SNOOZE_UNTIL})],

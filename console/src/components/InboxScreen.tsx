@@ -4,6 +4,7 @@ import { Inbox, type InboxView, type PendingReply } from "../inbox";
 import { CANNED_LIST_ID, useCannedPicker } from "../canned/CannedPicker";
 import { CannedManager } from "../canned/CannedManager";
 import { StatusControl } from "../status/StatusControl";
+import { TransferButton } from "../transfer/TransferButton";
 import { InstallWidget } from "./InstallDialog";
 import {
   InboxFilters,
@@ -202,6 +203,9 @@ function ConversationPane({ inbox, view, selected, ui }: PaneProps) {
           >
             {mine ? "Unassign" : "Assign to me"}
           </button>
+          {selected.status !== "resolved" && (
+            <TransferButton conversationId={selected.id} websiteId={selected.website_id} me={view.agent.id} />
+          )}
           <PriorityToggle inbox={inbox} selected={selected} />
           {selected.status !== "resolved" && (
             <SnoozeMenu inbox={inbox} open={ui.snoozeOpen} onOpen={ui.setSnoozeOpen} />

@@ -19,6 +19,7 @@ from sitechat.conversations.schemas import (
     SnoozeIn,
     StartIn,
     StatusFilter,
+    TransferIn,
 )
 from sitechat.conversations.service import SendResult
 from sitechat.db.uow import UnitOfWork
@@ -148,6 +149,18 @@ async def send_message(conversation_id: str, data: SendIn, auth: Auth = Depends(
         created=result.created,
         message=service.message_out(result.message),
     )
+
+
+@router.post("/{conversation_id}/transfer", response_model=ConversationOut)
+async def transfer(
+    conversation_id: str, data: TransferIn, auth: Auth = Depends(agent_auth)
+) -> ConversationOut:
+    """To a colleague (``agent_id``) or to a team's least busy available member
+    (``team_id``), with a ``note`` the receiver sees; the visitor is told who answers now."""
+    async with auth.ctx.uow() as uow:
+        return await service.transfer(
+            uow, auth.actor, conversation_id, agent_id=data.agent_id, team_id=data.team_id, note=data.note
+        )
 
 
 @router.post("/{conversation_id}/assign", response_model=ConversationOut)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sitechat.realtime.protocol import ClientMsgId, ConversationOut, MessageOut
 
@@ -43,6 +43,23 @@ class SendOut(BaseModel):
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agent_id: Annotated[str, Field(min_length=1, max_length=40)] | None
+
+
+class TransferIn(BaseModel):
+    """To an agent or to a team (one of the two), with a note the receiver sees."""
+
+    model_config = ConfigDict(extra="forbid")
+    agent_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    team_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.agent_id is None) == (self.team_id is None):
+            raise ValueError("give agent_id or team_id (one of the two)")
+        if self.note is not None:
+            self.note = self.note.strip() or None
+        return self
 
 
 class SnoozeIn(BaseModel):

@@ -26,6 +26,7 @@ from sitechat.errors import (
     NotFound,
     OfflineFormDisabled,
     ProfileRequired,
+    TeamUnavailable,
     Unauthorized,
     ValidationFailed,
     WebsiteNotFound,
@@ -473,6 +474,84 @@ async def assign(
         _emit_conversation(uow, out, conv, "assignee")
         return out
     return await conversation_out(uow, conv)
+
+
+async def transfer(
+    uow: UnitOfWork,
+    actor: AgentActor,
+    conversation_id: str,
+    *,
+    agent_id: str | None,
+    team_id: str | None,
+    note: str | None,
+) -> ConversationOut:
+    """Hand the conversation to a colleague, or to the least busy available member of a
+    team (docs/api.md). In one transaction: the new assignee; an internal note for the
+    agents ("Transferred to …" and the note); a system message that tells the visitor who
+    answers now. The receiver gets an ``assigned`` frame with the note (and so an alert)."""
+    from sitechat.agents import service as agents  # a domain calls another's service
+    from sitechat.routing import service as routing
+
+    conv = await get_for(uow, actor, conversation_id, lock=True)
+    if conv.status == "resolved":
+        raise Conflict("The conversation is resolved: reopen it before transferring it.")
+    if team_id is not None:
+        receiver = await routing.team_member_for(uow, team_id, conv, exclude=actor.agent_id)
+        if receiver is None:
+            raise TeamUnavailable()
+    else:
+        assert agent_id is not None
+        receiver = await agents.get_by_id(uow, agent_id)
+        if receiver is None or receiver.disabled:
+            raise NotFound("No such agent.")
+        scope = await agents.website_ids_of(uow, receiver)
+        if scope is not None and conv.website_id not in scope:
+            raise ValidationFailed(
+                "That agent does not work on this conversation's website.",
+                fields=[{"field": "agent_id", "message": "does not work on this website"}],
+            )
+    if receiver.id == conv.assignee_id:
+        raise Conflict(f"The conversation is already {receiver.name}'s.")
+    now = utcnow()
+    await repository.set_assignee(uow.session, conv, receiver.id, now)
+    text = f"Transferred to {receiver.name} by {actor.name}" + (f": {note}" if note else ".")
+    await _append(uow, actor, conv, body=text, client_msg_id=None, created=False, now=now, note=True)
+    await _append_system(uow, conv, f"{receiver.name} is now answering.", now)
+    await routing.after_manual_assign(uow, conv, transfer_from=actor.name, note=note)
+    out = await conversation_out(uow, conv)
+    _emit_conversation(uow, out, conv, "assignee")
+    return out
+
+
+async def _append_system(uow: UnitOfWork, conv: Conversation, body: str, now: datetime) -> None:
+    """A line from sitechat itself, seen by the visitor and the agents."""
+    seq = await repository.next_seq(uow.session, conv.id, now=now, reopen=False, visible=True)
+    assert seq is not None
+    await repository.refresh(uow.session, conv)
+    msg = await repository.insert_message(
+        uow.session,
+        conversation_id=conv.id,
+        seq=seq,
+        sender_kind="system",
+        sender_id=None,
+        sender_name=None,
+        sender_key="system",
+        client_msg_id=None,
+        body=body,
+        created_at=now,
+        note=False,
+    )
+    out = message_out(msg)
+    uow.emit(
+        topics.website(conv.website_id),
+        MessageFrame(conversation_id=conv.id, website_id=conv.website_id, message=out).model_dump(
+            mode="json"
+        ),
+    )
+    uow.emit(
+        topics.visitor(conv.visitor_id),
+        MessageFrame(conversation_id=conv.id, message=out).model_dump(mode="json"),
+    )
 
 
 async def get_out(uow: UnitOfWork, actor: AgentActor, conversation_id: str) -> ConversationOut:

@@ -351,8 +351,11 @@ class AssignedFrame(ServerFrame):
 
     type: Literal["assigned"] = "assigned"
     conversation: ConversationOut
-    # "routing" (round robin, skills, the queue, a reassignment) or "manual".
-    by: Literal["routing", "manual"] = "routing"
+    # "routing" (round robin, skills, the queue, a reassignment), "manual" or "transfer".
+    by: Literal["routing", "manual", "transfer"] = "routing"
+    # A transfer: who handed it over, and what they wrote for the receiver.
+    from_agent: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    note: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class AgentStatusFrame(ServerFrame):

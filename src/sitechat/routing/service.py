@@ -209,8 +209,15 @@ async def after_status(uow: UnitOfWork, conv: Conversation, previous_assignee: s
         await drain(uow, conv.website_id)
 
 
-async def after_manual_assign(uow: UnitOfWork, conv: Conversation) -> None:
-    """Assigned by hand (capacity does not apply): out of the queue; the assignee is told."""
+async def after_manual_assign(
+    uow: UnitOfWork,
+    conv: Conversation,
+    *,
+    transfer_from: str | None = None,
+    note: str | None = None,
+) -> None:
+    """Assigned by hand or transferred (capacity does not apply): out of the queue; the
+    assignee is told (with who transferred it and their note)."""
     from sitechat.conversations import service as conversations
 
     if conv.assignee_id is None:
@@ -218,9 +225,26 @@ async def after_manual_assign(uow: UnitOfWork, conv: Conversation) -> None:
     if conv.queued_at is not None:
         await repository.dequeue(uow.session, conv, utcnow())
     out = await conversations.conversation_out(uow, conv)
-    uow.emit(
-        topics.agent(conv.assignee_id), AssignedFrame(conversation=out, by="manual").model_dump(mode="json")
+    frame = AssignedFrame(
+        conversation=out,
+        by="transfer" if transfer_from is not None else "manual",
+        from_agent=transfer_from,
+        note=note,
     )
+    uow.emit(topics.agent(conv.assignee_id), frame.model_dump(mode="json"))
+
+
+async def team_member_for(uow: UnitOfWork, team_id: str, conv: Conversation, exclude: str) -> Agent | None:
+    """A transfer to a team: its least busy member who is online, works on the
+    conversation's website and has room (``exclude``: who hands it over). None when
+    nobody can take it now. Raises NotFound for an unknown team."""
+    if await repository.team(uow.session, team_id) is None:
+        raise NotFound("No such team.")
+    members = set((await repository.members(uow.session, [team_id])).get(team_id, []))
+    routing = (await websites.settings(uow, conv.website_id)).routing
+    pool = await _lock_pool(uow, [conv.website_id], exclude=exclude)
+    free = [a for a in pool.free(conv.website_id, routing) if a.id in members]
+    return _least_busy(free, pool.loads) if free else None
 
 
 # --- the queue and reassignment -----------------------------------------------------------

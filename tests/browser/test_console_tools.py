@@ -1,5 +1,6 @@
-"""Saved replies in the real console: "/" and a shortcut inserts one with its variables
-filled in for this visitor, agent and website; the dialog refuses an unknown variable."""
+"""Answering tools in the real console: saved replies ("/" and a shortcut inserts one with
+its variables filled in for this visitor, agent and website; the dialog refuses an unknown
+variable) and transfer to a colleague with a note."""
 
 from __future__ import annotations
 
@@ -92,3 +93,48 @@ async def test_saved_replies_insert_with_variables_and_reach_the_visitor(server,
     finally:
         await ctx.close()
         await visitor.close()
+
+
+@pytest.mark.browser
+async def test_transfer_from_the_console_reaches_the_colleague_and_tells_the_visitor(
+    server, browser: Browser
+) -> None:
+    async with Api(server.url) as owner:
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        site = await owner.create_website(name="Acme " + secrets.token_hex(2))
+        ann, ann_pw, _t = await owner.create_agent([site["id"]], name="Ann Able")
+        _bea, _pw, bea_token = await owner.create_agent([site["id"]], name="Bea Bright")
+    visitor, _cfg, _welcome = await clients.visitor(server.url, site["id"])
+    cid = (await visitor.send_message("Where is my parcel?"))["conversation_id"]
+    bea_ws, _ = await clients.agent(server.ws_url, bea_token)
+    ctx = await browser.new_context()
+    ctx.set_default_timeout(10_000)
+    try:
+        page = await ctx.new_page()
+        await page.goto(f"{server.url}/console")
+        await page.get_by_test_id("login-email").fill(ann["email"])
+        await page.get_by_test_id("login-password").fill(ann_pw)
+        await page.get_by_test_id("login-submit").click()
+        await page.get_by_test_id("conversation-item").first.click()
+        await page.get_by_test_id("transfer-open").click()
+        dialog = page.get_by_test_id("transfer-dialog")
+        await dialog.get_by_test_id("transfer-target").select_option(label="Bea Bright")
+        await dialog.get_by_test_id("transfer-note").fill("Parcel lost, offer a refund")
+        await dialog.get_by_test_id("transfer-submit").click()
+        await expect(dialog).to_be_hidden()
+        # Ann sees the note in the conversation; the visitor hears who answers now.
+        await expect(
+            page.get_by_test_id("message").filter(has_text="Parcel lost, offer a refund")
+        ).to_be_visible()
+        assigned = await bea_ws.expect("assigned")
+        while assigned.get("by") != "transfer":
+            assigned = await bea_ws.expect("assigned")
+        assert assigned["conversation"]["id"] == cid and assigned["note"] == "Parcel lost, offer a refund"
+        told = await visitor.expect("message")
+        while told["message"]["sender"]["kind"] != "system":
+            told = await visitor.expect("message")
+        assert told["message"]["body"] == "Bea Bright is now answering."
+    finally:
+        await ctx.close()
+        await visitor.close()
+        await bea_ws.close()
