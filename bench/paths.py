@@ -234,10 +234,16 @@ def _without_page_view(kind: str, payload: Any) -> Any | None:
         return None
     if kind == "config" and "page" in payload:
         return {k: v for k, v in payload.items() if k != "page"}
-    if kind == "events" and any(
-        isinstance(e, dict) and e.get("type") == "page_view" for e in payload.get("events", [])
-    ):
-        return {**payload, "events": [{"type": "ping"}]}
+    events = payload.get("events", [])
+    if kind == "events" and any(isinstance(e, dict) and e.get("type") == "page_view" for e in events):
+        # The same batch without its page view (a page_leave alone if nothing else is left).
+        # Not a ping: each request here is a new tab, and a ping from an unlisted tab takes
+        # the slow path that re-lists it, which a real ping from a listed tab never does.
+        rest = [e for e in events if not (isinstance(e, dict) and e.get("type") == "page_view")]
+        return {
+            **payload,
+            "events": rest or [{"type": "page_leave", "pv": "pv00000000000000", "duration_ms": 1000}],
+        }
     return None
 
 
