@@ -349,9 +349,16 @@ function Composer({
   agentName: string;
   ui: QueueUi;
 }) {
-  // The draft of each conversation survives switching and reloading (localStorage).
-  const [text, setText] = useState(() => inbox.draft(conversation.id));
-  useEffect(() => inbox.saveDraft(conversation.id, text), [conversation.id, text]);
+  // The draft of each conversation survives switching and reloading (localStorage). It is
+  // saved with each change, not in an effect: switching at once (j/k right after typing)
+  // unmounts this composer before a passive effect would have run.
+  const [text, setTextState] = useState(() => inbox.draft(conversation.id));
+  const setText = (next: string | ((now: string) => string)) =>
+    setTextState((now) => {
+      const value = typeof next === "function" ? next(now) : next;
+      inbox.saveDraft(conversation.id, value);
+      return value;
+    });
   const submit = () => {
     if (ui.note) {
       const body = text;

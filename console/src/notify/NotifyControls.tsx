@@ -2,6 +2,7 @@
 // the preferences), toasts, the preferences panel and the per-conversation mute button.
 
 import { useEffect, useState } from "preact/hooks";
+import { useStore } from "../../../widget/src/shared/useStore";
 import type { NotifyChannel, NotifyEventName, NotifyPrefs } from "../types";
 import { notifier, type NotifyView } from "./notifier";
 import type { AgentChannel } from "../inbox";
@@ -9,9 +10,7 @@ import { SOUNDS, playSound, unlockAudio } from "./sounds";
 import { disablePush, enablePush, pushSupported } from "./push";
 
 export function useNotifyView(): NotifyView {
-  const [, setTick] = useState(0);
-  useEffect(() => notifier.subscribe(() => setTick((t) => t + 1)), []);
-  return notifier.view;
+  return useStore(notifier);
 }
 
 const EVENTS: Array<[NotifyEventName, string]> = [

@@ -9,6 +9,7 @@ import { formatTime } from "../shared/util";
 import type { WebsiteInfo } from "./bridge";
 import type { PanelController, PanelView, PendingMessage } from "./controller";
 import { EmailCard, ProfileForm } from "./forms";
+import { useStore } from "../shared/useStore";
 
 const HEX_COLOR = /^#([\da-f]{3}|[\da-f]{6})$/i;
 
@@ -33,9 +34,7 @@ function applyTheme(website: WebsiteInfo | null): void {
 }
 
 function useView(ctl: PanelController): PanelView {
-  const [, setTick] = useState(0);
-  useEffect(() => ctl.subscribe(() => setTick((t) => t + 1)), [ctl]);
-  return ctl.view;
+  return useStore(ctl);
 }
 
 export interface Props {
