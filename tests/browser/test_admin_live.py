@@ -90,3 +90,28 @@ async def test_settings_apply_live_to_an_open_widget(
         box = await v.launcher.bounding_box()
         assert box is not None and box["x"] < 400  # moved to the left
         assert v.errors == []
+
+
+async def test_a_launcher_whose_panel_never_opened_follows_new_settings(
+    server: Any, browser: Browser, host_site: HostSite
+) -> None:
+    """No panel, so no socket: the launcher learns of the change from its next ping's
+    answer (settings_version) and redraws without a reload."""
+    site = await make_site(server)
+    url = host_site.page("live-launcher.html", "<h1>Acme</h1>" + site["snippet"])
+    async with open_visitor(browser) as v, Api(server.url) as owner:
+        await owner.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        await v.ctx.add_init_script("window.__sitechatPingMs = 300")
+        await v.page.goto(url)
+        await v.launcher.wait_for()
+        colour = "(b) => getComputedStyle(b).backgroundColor"
+        assert await v.launcher.evaluate(colour) == INDIGO
+        await owner.update_settings(site["id"], {"appearance": {"color": "#0F766E", "position": "left"}})
+        await v.page.wait_for_function(
+            "() => { const b = document.querySelector('sitechat-widget').shadowRoot.querySelector('button');"
+            f" return getComputedStyle(b).backgroundColor === '{TEAL}'; }}"
+        )
+        box = await v.launcher.bounding_box()
+        assert box is not None and box["x"] < 400  # moved to the left
+        assert not await v.page.locator("iframe[data-testid=sitechat-panel]").count()  # never opened
+        assert v.errors == []

@@ -798,7 +798,11 @@ async def test_wrong_calls_warn_once_each_and_break_nothing(
             )
         response = await recorded.value
         assert response.status == 202
-        assert await response.json() == {"recorded": 2, "has_open_conversation": False}
+        answer = await response.json()
+        assert {k: answer[k] for k in ("recorded", "has_open_conversation")} == {
+            "recorded": 2,
+            "has_open_conversation": False,
+        }
         sent = json.loads(response.request.post_data or "{}")
         assert sent["events"] == [
             {"type": "custom", "name": "signup", "data": {"plan": "pro", "seats": 3}},

@@ -493,12 +493,18 @@ function start(b: Boot): void {
       // keepalive: it survives the page closing. No cookies, as for the config request.
       fetch(eventsUrl, { method: "POST", body, keepalive: true, credentials: "omit" })
         .then((r) => (r.ok ? r.json() : null))
-        .then((r: { has_open_conversation?: boolean } | null) => {
+        .then((r: { has_open_conversation?: boolean; settings_version?: string } | null) => {
           // An agent started a conversation with this (browsing) visitor: create the
           // panel as for a returning visitor, so the badge and the sound go off.
           if (r && r.has_open_conversation && k == b.k && cfg && !frame) {
             cfg.has_open_conversation = true;
             createFrame();
+          }
+          // The website's settings changed: a fresh config redraws the launcher (a panel's
+          // socket gets them at once; a launcher without one learns here, within a ping).
+          if (r && r.settings_version && cfg && cfg.settings_version && r.settings_version != cfg.settings_version) {
+            cfg.settings_version = r.settings_version;
+            reconfig();
           }
         })
         .catch(noop);

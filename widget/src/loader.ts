@@ -63,6 +63,7 @@ export interface Config {
   token_expires_in: number;
   ws_url: string;
   has_open_conversation?: boolean;
+  settings_version?: string;
   /** The server recorded this page view (consent and GPC honoured): report page tracking events. */
   tracking?: boolean;
   /** When the loader received it (Date.now()); not from the server. */

@@ -159,7 +159,13 @@ async def widget_events(website_id: str, request: Request) -> JSONResponse:
     except SitechatError as exc:
         return _widget_error(exc, origin)
     return JSONResponse(
-        {"recorded": count, "has_open_conversation": has_open}, status_code=202, headers=_cors(origin)
+        {
+            "recorded": count,
+            "has_open_conversation": has_open,
+            "settings_version": service.settings_version(website),
+        },
+        status_code=202,
+        headers=_cors(origin),
     )
 
 

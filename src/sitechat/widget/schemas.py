@@ -58,3 +58,6 @@ class ConfigOut(BaseModel):
     # Whether this page is tracked (consent and Global Privacy Control honoured): the
     # launcher reports page views, time on page and presence only when it is.
     tracking: bool = False
+    # Changes whenever the website's settings do. The events endpoint (every ping) answers
+    # it too, so a launcher whose panel is closed learns of new settings within a ping.
+    settings_version: str = ""

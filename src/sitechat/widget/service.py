@@ -77,7 +77,13 @@ async def config(
         visitor=visitors.profile_of(visitor),
         has_open_conversation=await conversations.visitor_has_open(uow, visitor.id),
         tracking=tracked,
+        settings_version=settings_version(website),
     ), live_ops
+
+
+def settings_version(website: Website) -> str:
+    """Short and opaque: the time of the website's last change."""
+    return format(int(website.updated_at.timestamp() * 1000), "x")
 
 
 def frame_ancestors(allowed: list[str]) -> str:
